@@ -1,0 +1,254 @@
+"""Every write to people, organizations, memberships and invitations. Each one audits itself."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from accounts.models import Invitation, Membership, Organization, User
+from accounts.roles import Role, can_assign_role, can_manage_members
+from accounts.selectors import OrgAccess
+from audit.services import audit_record
+from portal.conf import portal_settings
+from portal.hashing import keyed_hash, new_token
+
+logger = logging.getLogger(__name__)
+
+INVITATION_HASH_PURPOSE = "invitation"
+
+
+def _unique_slug(name: str, slug: str | None = None) -> str:
+    if slug:
+        slug = slugify(slug)[:60]
+        if not slug:
+            raise ValidationError({"slug": ["Use letters, numbers and hyphens."]})
+        if Organization.objects.filter(slug=slug).exists():
+            raise ValidationError({"slug": [f"The slug {slug!r} is taken."]})
+        return slug
+    base = slugify(name)[:50] or "org"
+    candidate, n = base, 1
+    while Organization.objects.filter(slug=candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+@transaction.atomic
+def organization_create(*, name: str, owner: User, actor: object, slug: str | None = None,
+                        is_personal: bool = False) -> Organization:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": ["Give the organization a name."]})
+    organization = Organization.objects.create(name=name, slug=_unique_slug(name, slug), is_personal=is_personal)
+    membership = Membership.objects.create(organization=organization, user=owner, role=Role.OWNER)
+    audit_record(action="organization.created", actor=actor, organization=organization, target=organization,
+                 metadata={"slug": organization.slug})
+    audit_record(action="member.added", actor=actor, organization=organization, target=membership,
+                 target_label=owner.email, metadata={"role": Role.OWNER})
+    return organization
+
+
+@transaction.atomic
+def user_signup(*, email: str, password: str, full_name: str = "") -> tuple[User, Organization]:
+    """Create a user and the personal organization they own."""
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": ["An account with this email already exists."]})
+    try:
+        user = User.objects.create_user(email=email, password=password, full_name=full_name.strip())
+    except IntegrityError:
+        raise ValidationError({"email": ["An account with this email already exists."]}) from None
+    label = full_name.strip() or email.split("@", 1)[0]
+    organization = organization_create(name=f"{label}'s organization", owner=user, actor=user, is_personal=True)
+    audit_record(action="user.signed_up", actor=user, organization=organization, target=user)
+    return user, organization
+
+
+@transaction.atomic
+def organization_suspend(*, organization: Organization, actor: object, reason: str = "") -> Organization:
+    """Suspend: every credential of the organization fails until it is reinstated."""
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    if organization.suspended_at is None:
+        organization.suspended_at = timezone.now()
+        organization.save(update_fields=["suspended_at"])
+        audit_record(action="organization.suspended", actor=actor, organization=organization,
+                     target=organization, metadata={"reason": reason} if reason else {})
+        _notify_credentials_changed(organization)
+    return organization
+
+
+@transaction.atomic
+def organization_reinstate(*, organization: Organization, actor: object) -> Organization:
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    if organization.suspended_at is not None:
+        organization.suspended_at = None
+        organization.save(update_fields=["suspended_at"])
+        audit_record(action="organization.reinstated", actor=actor, organization=organization, target=organization)
+        _notify_credentials_changed(organization)
+    return organization
+
+
+def _notify_credentials_changed(organization: Organization) -> None:
+    """Tell credential caches that this organization's standing changed (connected by apikeys)."""
+    from accounts.signals import organization_status_changed
+
+    transaction.on_commit(lambda: organization_status_changed.send(sender=Organization, organization=organization))
+
+
+def _require_member_manager(access: OrgAccess) -> None:
+    if not can_manage_members(access.role):
+        raise PermissionDenied("Only owners and admins manage members.")
+
+
+def _validate_role(role: str) -> str:
+    if role not in Role.values:
+        raise ValidationError({"role": [f"Choose one of: {', '.join(Role.values)}."]})
+    return role
+
+
+def invitation_url(token: str) -> str:
+    return f"{portal_settings.BASE_URL}{reverse('invitation-accept', args=[token])}"
+
+
+@transaction.atomic
+def invitation_create(*, access: OrgAccess, email: str, role: str, actor: User) -> tuple[Invitation, str]:
+    """Invite ``email`` with ``role``. Returns the invitation and its token, which goes only by e-mail.
+
+    A new invitation to the same address replaces the pending one.
+    """
+    _require_member_manager(access)
+    role = _validate_role(role)
+    if not can_assign_role(access.role, role):
+        raise PermissionDenied("Only owners can invite owners.")
+    email = email.strip().lower()
+    organization = access.organization
+    if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
+        raise ValidationError({"email": ["This person is already a member."]})
+    now = timezone.now()
+    replaced = Invitation.objects.filter(
+        organization=organization, email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=now)
+    token = new_token()
+    invitation = Invitation.objects.create(
+        organization=organization,
+        email=email,
+        role=role,
+        token_hash=keyed_hash(token, purpose=INVITATION_HASH_PURPOSE),
+        invited_by=actor,
+        expires_at=now + timedelta(days=portal_settings.INVITATION_TTL_DAYS),
+    )
+    audit_record(action="invitation.created", actor=actor, organization=organization, target=invitation,
+                 target_label=email, metadata={"role": role, "replaced": replaced})
+    url = invitation_url(token)
+    transaction.on_commit(lambda: send_mail(
+        subject=f"You are invited to {organization.name}",
+        message=(
+            f"{actor.email} invited you to join {organization.name} as {role} on the developer portal.\n\n"
+            f"Accept within {portal_settings.INVITATION_TTL_DAYS} days: {url}\n"
+        ),
+        from_email=None,
+        recipient_list=[email],
+    ))
+    return invitation, token
+
+
+def invitation_by_token(token: str) -> Invitation | None:
+    """The invitation for ``token`` (any status), looked up by its keyed hash."""
+    if not token or len(token) > 100:
+        return None
+    return (
+        Invitation.objects.select_related("organization", "invited_by")
+        .filter(token_hash=keyed_hash(token, purpose=INVITATION_HASH_PURPOSE))
+        .first()
+    )
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, user: User) -> Membership:
+    """Accept an invitation: single use, before it expires, by the person it was sent to."""
+    invitation = invitation_by_token(token)
+    if invitation is not None:
+        invitation = Invitation.objects.select_for_update().select_related("organization").get(pk=invitation.pk)
+    if invitation is None or invitation.status in {"revoked", "accepted"}:
+        raise ValidationError("This invitation is no longer valid.")
+    if invitation.status == "expired":
+        raise ValidationError("This invitation has expired. Ask for a new one.")
+    if invitation.email.lower() != user.email.lower():
+        raise ValidationError(f"This invitation was sent to {invitation.email}. Sign in with that address.")
+    membership, created = Membership.objects.get_or_create(
+        organization=invitation.organization, user=user, defaults={"role": invitation.role}
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    audit_record(action="invitation.accepted", actor=user, organization=invitation.organization,
+                 target=invitation, target_label=invitation.email)
+    if created:
+        audit_record(action="member.added", actor=user, organization=invitation.organization,
+                     target=membership, target_label=user.email, metadata={"role": membership.role})
+    return membership
+
+
+@transaction.atomic
+def invitation_revoke(*, access: OrgAccess, invitation: Invitation, actor: User) -> Invitation:
+    _require_member_manager(access)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk, organization=access.organization)
+    if not invitation.is_pending:
+        raise ValidationError("Only a pending invitation can be revoked.")
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    audit_record(action="invitation.revoked", actor=actor, organization=access.organization,
+                 target=invitation, target_label=invitation.email)
+    return invitation
+
+
+def _lock_owners(organization: Organization) -> list[Membership]:
+    # Lock the owner rows so two concurrent demotions cannot both pass the last-owner check.
+    return list(Membership.objects.select_for_update().filter(organization=organization, role=Role.OWNER))
+
+
+LAST_OWNER_MESSAGE = "An organization must keep at least one owner. Make someone else an owner first."
+
+
+@transaction.atomic
+def membership_change_role(*, access: OrgAccess, membership: Membership, role: str, actor: User) -> Membership:
+    _require_member_manager(access)
+    role = _validate_role(role)
+    membership = Membership.objects.select_for_update().select_related("user").get(
+        pk=membership.pk, organization=access.organization
+    )
+    if not can_assign_role(access.role, role) or not can_assign_role(access.role, membership.role):
+        raise PermissionDenied("Only owners change who is an owner.")
+    if membership.role == role:
+        return membership
+    if membership.role == Role.OWNER and len(_lock_owners(access.organization)) <= 1:
+        raise ValidationError({"role": [LAST_OWNER_MESSAGE]})
+    old_role = membership.role
+    membership.role = role
+    membership.save(update_fields=["role"])
+    audit_record(action="member.role_changed", actor=actor, organization=access.organization, target=membership,
+                 target_label=membership.user.email, metadata={"from": old_role, "to": role})
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, access: OrgAccess, membership: Membership, actor: User) -> None:
+    """Remove a member. Anyone may leave; owners and admins remove others (only owners remove owners)."""
+    membership = Membership.objects.select_for_update().select_related("user").get(
+        pk=membership.pk, organization=access.organization
+    )
+    leaving = membership.user_id == actor.pk
+    if not leaving and not can_assign_role(access.role, membership.role):
+        raise PermissionDenied("Your role does not allow removing this member.")
+    if membership.role == Role.OWNER and len(_lock_owners(access.organization)) <= 1:
+        raise ValidationError(LAST_OWNER_MESSAGE)
+    audit_record(action="member.removed", actor=actor, organization=access.organization, target=membership,
+                 target_label=membership.user.email, metadata={"role": membership.role, "left": leaving})
+    membership.delete()

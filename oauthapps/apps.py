@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OAuthAppsConfig(AppConfig):
+    name = "oauthapps"
+    verbose_name = "OAuth clients"

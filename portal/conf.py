@@ -1,0 +1,48 @@
+"""The portal's settings: ``settings.PORTAL`` over these defaults, reloaded when tests override it.
+
+Read them as ``portal_settings.KEY_PREFIX`` (as DRF's ``api_settings`` and DOT's ``oauth2_settings``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+
+DEFAULTS: dict[str, Any] = {
+    "KEY_PREFIX": "dp",
+    "HASH_KEY": "",
+    "ENCRYPTION_KEYS": [],
+    "BASE_URL": "http://localhost:8000",
+    "RATELIMITS_ENABLED": True,
+    # Number of reverse proxies in front of the portal whose X-Forwarded-For entries are trusted.
+    "TRUSTED_PROXY_COUNT": 0,
+    "INVITATION_TTL_DAYS": 7,
+}
+
+
+class PortalSettings:
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in DEFAULTS:
+            raise AttributeError(f"Unknown portal setting {name!r}")
+        if name not in self._cache:
+            self._cache[name] = getattr(settings, "PORTAL", {}).get(name, DEFAULTS[name])
+        return self._cache[name]
+
+    def reload(self) -> None:
+        self._cache.clear()
+
+
+portal_settings = PortalSettings()
+
+
+def _reload(*, setting: str, **kwargs: Any) -> None:
+    if setting == "PORTAL":
+        portal_settings.reload()
+
+
+setting_changed.connect(_reload)

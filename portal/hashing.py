@@ -1,0 +1,31 @@
+"""Keyed hashing for secrets that are stored only as hashes (invitation tokens, API keys, client secrets).
+
+Pure functions: no models, no queries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from portal.conf import portal_settings
+
+
+def keyed_hash(value: str, *, purpose: str) -> str:
+    """HMAC-SHA-256 of ``value`` under ``PORTAL_HASH_KEY``, domain-separated by ``purpose``.
+
+    The purpose keeps a hash made for one kind of secret from ever matching another kind.
+    """
+    key = portal_settings.HASH_KEY.encode()
+    return hmac.new(key, f"{purpose}\x00{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def keyed_hash_matches(value: str, stored_hash: str, *, purpose: str) -> bool:
+    """Constant-time check of ``value`` against a stored :func:`keyed_hash`."""
+    return hmac.compare_digest(keyed_hash(value, purpose=purpose), stored_hash)
+
+
+def new_token(nbytes: int = 32) -> str:
+    """A URL-safe random token from the operating system's CSPRNG."""
+    return secrets.token_urlsafe(nbytes)
