@@ -1,2 +1,25 @@
+from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from accounts import views
+
+urlpatterns = [
+    path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", views.PasswordChangeView.as_view(), name="password-change"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("orgs/new/", views.org_create, name="org-create"),
+    path("orgs/<slug:slug>/", views.org_overview, name="org-overview"),
+    path("orgs/<slug:slug>/members/", views.org_members, name="org-members"),
+    path("orgs/<slug:slug>/members/<int:membership_id>/role/", views.member_role, name="member-role"),
+    path("orgs/<slug:slug>/members/<int:membership_id>/remove/", views.member_remove, name="member-remove"),
+    path("orgs/<slug:slug>/invitations/", views.invitation_create_view, name="invitation-create"),
+    path(
+        "orgs/<slug:slug>/invitations/<int:invitation_id>/revoke/",
+        views.invitation_revoke_view,
+        name="invitation-revoke",
+    ),
+    path("invitations/<str:token>/", views.invitation_accept_view, name="invitation-accept"),
+]

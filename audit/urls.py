@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from audit import views
+
+urlpatterns = [
+    path("orgs/<slug:slug>/audit/", views.org_audit, name="org-audit"),
+]

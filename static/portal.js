@@ -1,0 +1,45 @@
+// Copy to clipboard: <button data-copy-target="#secret">Copy</button> copies the text (or value) of #secret.
+(function () {
+  "use strict";
+
+  function textOf(el) {
+    return "value" in el && typeof el.value === "string" ? el.value : el.textContent.trim();
+  }
+
+  function fallbackCopy(text) {
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    document.body.removeChild(area);
+    return ok ? Promise.resolve() : Promise.reject(new Error("copy failed"));
+  }
+
+  function flash(button, label) {
+    var original = button.dataset.copyLabel || button.textContent;
+    button.dataset.copyLabel = original;
+    button.textContent = label;
+    setTimeout(function () { button.textContent = original; }, 2000);
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy-target]");
+    if (!button) return;
+    var target = document.querySelector(button.getAttribute("data-copy-target"));
+    if (!target) return;
+    event.preventDefault();
+    var text = textOf(target);
+    var copy = navigator.clipboard && window.isSecureContext
+      ? navigator.clipboard.writeText(text)
+      : fallbackCopy(text);
+    copy.then(
+      function () { flash(button, "Copied"); },
+      function () { flash(button, "Press Ctrl+C to copy"); }
+    );
+  });
+})();
