@@ -67,6 +67,8 @@ class Organization(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
     is_personal = models.BooleanField(default=False)
+    # Keys without an expiry date are allowed unless the organization's policy forbids them.
+    allow_keys_without_expiry = models.BooleanField(default=True)
     suspended_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -118,7 +118,7 @@ def invitation_url(token: str) -> str:
 
 
 @transaction.atomic
-def invitation_create(*, access: OrgAccess, email: str, role: str, actor: User) -> tuple[Invitation, str]:
+def invitation_create(*, access: OrgAccess, email: str, role: str, actor: object) -> tuple[Invitation, str]:
     """Invite ``email`` with ``role``. Returns the invitation and its token, which goes only by e-mail.
 
     A new invitation to the same address replaces the pending one.
@@ -141,16 +141,17 @@ def invitation_create(*, access: OrgAccess, email: str, role: str, actor: User) 
         email=email,
         role=role,
         token_hash=keyed_hash(token, purpose=INVITATION_HASH_PURPOSE),
-        invited_by=actor,
+        invited_by=actor if isinstance(actor, User) else None,
         expires_at=now + timedelta(days=portal_settings.INVITATION_TTL_DAYS),
     )
     audit_record(action="invitation.created", actor=actor, organization=organization, target=invitation,
                  target_label=email, metadata={"role": role, "replaced": replaced})
     url = invitation_url(token)
+    inviter = actor.email if isinstance(actor, User) else organization.name
     transaction.on_commit(lambda: send_mail(
         subject=f"You are invited to {organization.name}",
         message=(
-            f"{actor.email} invited you to join {organization.name} as {role} on the developer portal.\n\n"
+            f"{inviter} invited you to join {organization.name} as {role} on the developer portal.\n\n"
             f"Accept within {portal_settings.INVITATION_TTL_DAYS} days: {url}\n"
         ),
         from_email=None,
@@ -197,7 +198,7 @@ def invitation_accept(*, token: str, user: User) -> Membership:
 
 
 @transaction.atomic
-def invitation_revoke(*, access: OrgAccess, invitation: Invitation, actor: User) -> Invitation:
+def invitation_revoke(*, access: OrgAccess, invitation: Invitation, actor: object) -> Invitation:
     _require_member_manager(access)
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk, organization=access.organization)
     if not invitation.is_pending:
@@ -218,7 +219,7 @@ LAST_OWNER_MESSAGE = "An organization must keep at least one owner. Make someone
 
 
 @transaction.atomic
-def membership_change_role(*, access: OrgAccess, membership: Membership, role: str, actor: User) -> Membership:
+def membership_change_role(*, access: OrgAccess, membership: Membership, role: str, actor: object) -> Membership:
     _require_member_manager(access)
     role = _validate_role(role)
     membership = Membership.objects.select_for_update().select_related("user").get(
@@ -239,12 +240,15 @@ def membership_change_role(*, access: OrgAccess, membership: Membership, role: s
 
 
 @transaction.atomic
-def membership_remove(*, access: OrgAccess, membership: Membership, actor: User) -> None:
-    """Remove a member. Anyone may leave; owners and admins remove others (only owners remove owners)."""
+def membership_remove(*, access: OrgAccess, membership: Membership, actor: object) -> None:
+    """Remove a member. Anyone may leave; owners and admins remove others (only owners remove owners).
+
+    ``actor`` is the person, or the credential acting with ``access`` (a ``team:write`` key acts as an admin).
+    """
     membership = Membership.objects.select_for_update().select_related("user").get(
         pk=membership.pk, organization=access.organization
     )
-    leaving = membership.user_id == actor.pk
+    leaving = isinstance(actor, User) and membership.user_id == actor.pk
     if not leaving and not can_assign_role(access.role, membership.role):
         raise PermissionDenied("Your role does not allow removing this member.")
     if membership.role == Role.OWNER and len(_lock_owners(access.organization)) <= 1:

@@ -19,6 +19,15 @@ DEFAULTS: dict[str, Any] = {
     # Number of reverse proxies in front of the portal whose X-Forwarded-For entries are trusted.
     "TRUSTED_PROXY_COUNT": 0,
     "INVITATION_TTL_DAYS": 7,
+    # A site's own scopes ({"orders:read": "Read orders"}) and presets ({"ORDERS": ["orders:read"]}).
+    "SCOPES": {},
+    "SCOPE_PRESETS": {},
+    # API keys.
+    "KEY_DEFAULT_EXPIRY_DAYS": 90,
+    "KEY_MAX_EXPIRY_DAYS": 365,
+    "KEY_ALLOW_NO_EXPIRY": True,
+    "KEY_ROTATION_GRACE_HOURS": 24,
+    "KEY_ROTATION_MAX_GRACE_HOURS": 168,
 }
 
 

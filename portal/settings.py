@@ -48,7 +48,8 @@ if not PORTAL_ENCRYPTION_KEYS:
     if not DEBUG:
         raise ImproperlyConfigured(
             "PORTAL_ENCRYPTION_KEYS is required when DJANGO_DEBUG is off (comma-separated Fernet keys). "
-            "Generate one with: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            "Generate one with: "
+            "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
         )
     PORTAL_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(_derived_dev_value("portal-encryption-key")).decode()]
 
@@ -86,6 +87,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "audit.middleware.RequestContextMiddleware",
+    "portal.api.middleware.ApiErrorMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -207,3 +209,62 @@ LOGGING = {
 }
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauthapps.OAuthClient"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "portal.api.authentication.ApiKeyAuthentication",
+        "portal.api.authentication.PortalSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["portal.api.permissions.HasRequiredScopes"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.NewestFirstPagination",
+    "EXCEPTION_HANDLER": "portal.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+# django-oauth-toolkit, configured for RFC 9700 (OAuth 2.0 Security BCP) and section 6 of the contract.
+OAUTH2_PROVIDER = {
+    # Every RFC 9700 gate on: no implicit or password grant, PKCE S256 only, tokens only in the
+    # Authorization header, `iss` in authorization responses, tokens stored as hashes, and the
+    # insecure configurations below become errors rather than warnings.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "PKCE_REQUIRED": True,
+    # https only by default; plain-http loopback redirects (RFC 8252) are a per-client exception that
+    # the OAuth client model grants through ``get_allowed_schemes``, never a global one.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "ALLOW_URI_WILDCARDS": False,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 30 * 24 * 3600,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # Hashed token storage cannot hand back a previous refresh token, so no grace period.
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    # Placeholder until the scope registry (contract section 3) lands; the descriptions are the ones
+    # GET /api/v1/scopes and the consent page show.
+    "SCOPES": {
+        "apps:read": "Read applications and OAuth clients",
+        "apps:write": "Create, change and delete applications and OAuth clients",
+        "keys:read": "Read API keys",
+        "keys:write": "Create, rotate and revoke API keys",
+        "team:read": "Read members and invitations",
+        "team:write": "Invite, change and remove members",
+        "audit:read": "Read the audit log",
+        "admin": "Everything above",
+    },
+}

@@ -1,0 +1,78 @@
+"""Members and invitations over HTTP."""
+
+from __future__ import annotations
+
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts import selectors, services
+from accounts.models import Invitation, Membership
+from accounts.roles import Role
+from accounts.selectors import OrgAccess
+from portal.api.base import PortalAPIView, StrictInputSerializer
+from portal.api.fields import iso
+from portal.callers import Caller
+
+
+def member_json(membership: Membership) -> dict:
+    return {
+        "id": membership.pk,
+        "user": {"id": membership.user_id, "email": membership.user.email},
+        "role": membership.role,
+        "joinedAt": iso(membership.created_at),
+    }
+
+
+def invitation_json(invitation: Invitation) -> dict:
+    return {"id": invitation.pk, "email": invitation.email, "role": invitation.role,
+            "expiresAt": iso(invitation.expires_at)}
+
+
+def team_access(caller: Caller) -> OrgAccess:
+    """The access a credential has to team management. ``team:write`` acts with an admin's powers; a person
+    acting through a session or an OAuth token never exceeds their own role."""
+    if caller.user is not None and caller.role is not None:
+        membership = Membership(organization=caller.organization, user=caller.user, role=caller.role)
+    else:
+        membership = Membership(organization=caller.organization, role=Role.ADMIN)
+    return OrgAccess(organization=caller.organization, membership=membership)
+
+
+class MemberOutput(serializers.Serializer):
+    def to_representation(self, membership: Membership) -> dict:
+        return member_json(membership)
+
+
+class MemberListView(PortalAPIView):
+    required_scopes = {"GET": ["team:read"]}
+
+    def get(self, request: Request) -> Response:
+        members = selectors.organization_members(self.caller.organization).order_by("-created_at", "-id")
+        return self.paginate(members, MemberOutput, request)
+
+
+class MemberDetailView(PortalAPIView):
+    required_scopes = {"DELETE": ["team:write"]}
+
+    def delete(self, request: Request, membership_id: int) -> Response:
+        access = team_access(self.caller)
+        membership = selectors.access_membership_by_id(access, membership_id)
+        services.membership_remove(access=access, membership=membership, actor=self.caller.audit_actor)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationInput(StrictInputSerializer):
+    email = serializers.EmailField(max_length=254)
+    role = serializers.ChoiceField(choices=Role.values)
+
+
+class InvitationCreateView(PortalAPIView):
+    required_scopes = {"POST": ["team:write"]}
+
+    def post(self, request: Request) -> Response:
+        data = self.validated(InvitationInput, request)
+        invitation, _token = services.invitation_create(
+            access=team_access(self.caller), email=data["email"], role=data["role"], actor=self.caller.audit_actor,
+        )
+        return Response(invitation_json(invitation), status=status.HTTP_201_CREATED)

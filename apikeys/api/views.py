@@ -1,0 +1,112 @@
+"""Applications and API keys over HTTP. Thin: validate the shape, call a service, render."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apikeys import selectors, services
+from apikeys.api.serializers import (
+    ApiKeyInput,
+    ApiKeyOutput,
+    ApplicationInput,
+    ApplicationOutput,
+    ApplicationPatchInput,
+    RotateInput,
+)
+from portal.api.base import PortalAPIView, show_once
+
+
+class ApplicationListView(PortalAPIView):
+    required_scopes = {"GET": ["apps:read"], "POST": ["apps:write"]}
+
+    def get(self, request: Request) -> Response:
+        return self.paginate(selectors.organization_applications(self.caller.organization), ApplicationOutput, request)
+
+    def post(self, request: Request) -> Response:
+        data = self.validated(ApplicationInput, request)
+        application = services.application_create(caller=self.caller, **data)
+        return Response(ApplicationOutput(application).data, status=status.HTTP_201_CREATED)
+
+
+class ApplicationDetailView(PortalAPIView):
+    required_scopes = {"GET": ["apps:read"], "PATCH": ["apps:write"], "DELETE": ["apps:write"]}
+
+    def get_application(self, application_id: int):
+        return selectors.access_application_by_id(self.caller.organization, application_id)
+
+    def get(self, request: Request, application_id: int) -> Response:
+        return Response(ApplicationOutput(self.get_application(application_id)).data)
+
+    def patch(self, request: Request, application_id: int) -> Response:
+        application = self.get_application(application_id)
+        data = self.validated(ApplicationPatchInput, request)
+        application = services.application_update(caller=self.caller, application=application, **data)
+        return Response(ApplicationOutput(application).data)
+
+    def delete(self, request: Request, application_id: int) -> Response:
+        services.application_delete(caller=self.caller, application=self.get_application(application_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ApiKeyListView(PortalAPIView):
+    required_scopes = {"GET": ["keys:read"], "POST": ["keys:write"]}
+
+    def get(self, request: Request) -> Response:
+        keys = selectors.organization_api_keys(self.caller.organization, include_revoked=False)
+        return self.paginate(keys, ApiKeyOutput, request)
+
+    def post(self, request: Request) -> Response:
+        data = self.validated(ApiKeyInput, request)
+        try:
+            application = selectors.access_application_by_id(self.caller.organization, data["applicationId"])
+        except Http404:
+            # An id in a body that names nothing the caller can see is bad input, not a missing page.
+            raise ValidationError({"application_id": ["No such application."]}) from None
+        key, plaintext = services.api_key_create(
+            caller=self.caller,
+            application=application,
+            name=data["name"],
+            scope_preset=data.get("scopePreset"),
+            scopes=data.get("scopes"),
+            expires_in_days=data.get("expiresInDays"),
+            environment=data["environment"],
+            rate_limit_per_minute=data.get("rateLimitPerMinute"),
+            allowed_ips=data.get("allowedIps"),
+        )
+        return show_once(Response({**ApiKeyOutput(key).data, "key": plaintext}, status=status.HTTP_201_CREATED))
+
+
+class ApiKeyDetailView(PortalAPIView):
+    """DELETE revokes; a revoked key is then a 404 here, like anything deleted (the dashboard keeps its history)."""
+
+    required_scopes = {"GET": ["keys:read"], "DELETE": ["keys:write"]}
+
+    def get_key(self, key_id: str):
+        return selectors.access_api_key_by_id(self.caller.organization, key_id, include_revoked=False)
+
+    def get(self, request: Request, key_id: str) -> Response:
+        return Response(ApiKeyOutput(self.get_key(key_id)).data)
+
+    def delete(self, request: Request, key_id: str) -> Response:
+        key = self.get_key(key_id)
+        services.api_key_revoke(caller=self.caller, key=key)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ApiKeyRotateView(PortalAPIView):
+    required_scopes = {"POST": ["keys:write"]}
+
+    def post(self, request: Request, key_id: str) -> Response:
+        key = selectors.access_api_key_by_id(
+            self.caller.organization, key_id, include_revoked=False
+        )
+        data = self.validated(RotateInput, request)
+        new_key, plaintext = services.api_key_rotate(
+            caller=self.caller, key=key, grace_period_hours=data.get("gracePeriodHours")
+        )
+        body = {**ApiKeyOutput(new_key).data, "key": plaintext, "rotatedKeyId": key.public_id}
+        return show_once(Response(body, status=status.HTTP_201_CREATED))

@@ -1,0 +1,254 @@
+"""Every write to applications and API keys. Each one audits itself in its own transaction."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apikeys import crypto
+from apikeys.models import ApiKey, Application
+from audit.services import audit_record
+from portal import scopes as scope_registry
+from portal.callers import Caller
+from portal.conf import portal_settings
+
+logger = logging.getLogger(__name__)
+
+
+# Applications ---------------------------------------------------------------------------------------
+
+
+def _clean_application_fields(name: str | None, description: str | None) -> dict:
+    fields: dict = {}
+    if name is not None:
+        name = name.strip()
+        if not name:
+            raise ValidationError({"name": ["Give the application a name."]})
+        if len(name) > 120:
+            raise ValidationError({"name": ["Use at most 120 characters."]})
+        fields["name"] = name
+    if description is not None:
+        if len(description) > 2000:
+            raise ValidationError({"description": ["Use at most 2000 characters."]})
+        fields["description"] = description.strip()
+    return fields
+
+
+@transaction.atomic
+def application_create(*, caller: Caller, name: str, description: str = "") -> Application:
+    fields = _clean_application_fields(name, description)
+    if Application.objects.filter(organization=caller.organization, name__iexact=fields["name"]).exists():
+        raise ValidationError({"name": ["An application with this name already exists."]})
+    try:
+        with transaction.atomic():
+            application = Application.objects.create(organization=caller.organization, created_by=caller.person,
+                                                     **fields)
+    except IntegrityError:
+        raise ValidationError({"name": ["An application with this name already exists."]}) from None
+    audit_record(action="application.created", actor=caller.audit_actor, organization=caller.organization,
+                 target=application)
+    return application
+
+
+@transaction.atomic
+def application_update(*, caller: Caller, application: Application, name: str | None = None,
+                       description: str | None = None) -> Application:
+    fields = _clean_application_fields(name, description)
+    if "name" in fields and Application.objects.filter(
+        organization=caller.organization, name__iexact=fields["name"]
+    ).exclude(pk=application.pk).exists():
+        raise ValidationError({"name": ["An application with this name already exists."]})
+    changed = {k: v for k, v in fields.items() if getattr(application, k) != v}
+    if not changed:
+        return application
+    for key, value in changed.items():
+        setattr(application, key, value)
+    application.save(update_fields=[*changed, "updated_at"])
+    audit_record(action="application.updated", actor=caller.audit_actor, organization=caller.organization,
+                 target=application, metadata={"fields": sorted(changed)})
+    return application
+
+
+@transaction.atomic
+def application_delete(*, caller: Caller, application: Application) -> None:
+    """Delete an application. Its keys are revoked first (and audited), so nothing it held keeps working."""
+    for key in application.api_keys.filter(revoked_at__isnull=True):
+        api_key_revoke(caller=caller, key=key, reason="application deleted")
+    from oauthapps.services import oauth_clients_delete_for_application  # the OAuth clients go with it
+
+    oauth_clients_delete_for_application(caller=caller, application=application)
+    audit_record(action="application.deleted", actor=caller.audit_actor, organization=caller.organization,
+                 target=application)
+    application.delete()
+
+
+def application_get_or_create_default(*, caller: Caller, name: str = "Default") -> Application:
+    existing = Application.objects.filter(organization=caller.organization, name__iexact=name).first()
+    return existing or application_create(caller=caller, name=name)
+
+
+# API keys -------------------------------------------------------------------------------------------
+
+
+def _clean_expiry(caller: Caller, expires_in_days: int | None) -> timezone.datetime | None:
+    if expires_in_days is None:
+        if not caller.organization.allow_keys_without_expiry:
+            raise ValidationError({"expires_in_days": ["This organization requires keys to expire: give 1 to 365."]})
+        return None
+    if isinstance(expires_in_days, bool) or not isinstance(expires_in_days, int):
+        raise ValidationError({"expires_in_days": ["Give a whole number of days."]})
+    maximum = portal_settings.KEY_MAX_EXPIRY_DAYS
+    if not 1 <= expires_in_days <= maximum:
+        raise ValidationError({"expires_in_days": [f"Give a number of days from 1 to {maximum}."]})
+    return timezone.now() + timedelta(days=expires_in_days)
+
+
+def clean_allowed_ips(values: list[str] | None) -> list[str]:
+    """CIDR ranges (IPv4 or IPv6), normalised; a bare address is a one-address range."""
+    cleaned: list[str] = []
+    errors: list[str] = []
+    for value in values or []:
+        try:
+            cleaned.append(str(ipaddress.ip_network(str(value).strip(), strict=False)))
+        except ValueError:
+            errors.append(f"{value!r} is not an IP address or CIDR range.")
+    if errors:
+        raise ValidationError({"allowed_ips": errors})
+    if len(cleaned) > 50:
+        raise ValidationError({"allowed_ips": ["Give at most 50 ranges."]})
+    return list(dict.fromkeys(cleaned))
+
+
+def _clean_rate_limit(value: int | None) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
+        raise ValidationError({"rate_limit_per_minute": ["Give a number of requests a minute from 1 to 100000."]})
+    return value
+
+
+def _resolve_scopes(caller: Caller, preset: str | None, scopes: list[str] | None) -> list[str]:
+    if not preset and not scopes:
+        raise ValidationError({"scopes": ["Choose a scope preset or at least one scope."]})
+    try:
+        resolved = scope_registry.resolve(preset=preset, scopes=scopes)
+    except scope_registry.ScopeError as exc:
+        field = "scope_preset" if preset and preset in exc.unknown else "scopes"
+        raise ValidationError({field: [str(exc)]}) from None
+    scope_registry.check_grantable(caller.scopes, resolved)
+    return resolved
+
+
+def _creator_fields(caller: Caller) -> dict:
+    label = str(caller.audit_actor) if caller.audit_actor is not None else "system"
+    return {"created_by": caller.person, "created_by_label": label[:255]}
+
+
+@transaction.atomic
+def api_key_create(
+    *,
+    caller: Caller,
+    application: Application,
+    name: str,
+    scope_preset: str | None = None,
+    scopes: list[str] | None = None,
+    expires_in_days: int | None = None,
+    environment: str = ApiKey.Environment.LIVE,
+    rate_limit_per_minute: int | None = None,
+    allowed_ips: list[str] | None = None,
+) -> tuple[ApiKey, str]:
+    """Make a key. Returns ``(key, plaintext)``: the plaintext exists only here, once.
+
+    Raises ``ValidationError`` for bad input and ``ScopeEscalation`` for scopes the caller lacks.
+    """
+    if application.organization_id != caller.organization.pk:
+        raise ValidationError({"application_id": ["No such application."]})
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise ValidationError({"name": ["Give the key a name of 1 to 120 characters."]})
+    if environment not in ApiKey.Environment.values:
+        raise ValidationError({"environment": ["Choose live or test."]})
+    resolved_scopes = _resolve_scopes(caller, scope_preset, scopes)
+    fields = {
+        "expires_at": _clean_expiry(caller, expires_in_days),
+        "rate_limit_per_minute": _clean_rate_limit(rate_limit_per_minute),
+        "allowed_ips": clean_allowed_ips(allowed_ips),
+    }
+    key, plaintext = _insert_key(caller=caller, application=application, name=name, environment=environment,
+                                 scopes=resolved_scopes, **fields)
+    audit_record(action="api_key.created", actor=caller.audit_actor, organization=caller.organization, target=key,
+                 metadata={"publicId": key.public_id, "scopes": resolved_scopes, "environment": environment,
+                           "application": application.name})
+    return key, plaintext
+
+
+def _insert_key(*, caller: Caller, application: Application, **fields) -> tuple[ApiKey, str]:
+    prefix = portal_settings.KEY_PREFIX
+    for _attempt in range(3):  # a public-id collision is astronomically rare; retry rather than fail
+        plaintext, public_id = crypto.generate_key(prefix=prefix, environment=fields["environment"])
+        try:
+            with transaction.atomic():
+                key = ApiKey.objects.create(
+                    organization=caller.organization, application=application, public_id=public_id,
+                    prefix=prefix, key_hash=crypto.hash_key(plaintext), **_creator_fields(caller), **fields,
+                )
+            return key, plaintext
+        except IntegrityError:
+            logger.warning("API key public id collision; generating another")
+    raise RuntimeError("Could not generate a unique API key id")
+
+
+@transaction.atomic
+def api_key_revoke(*, caller: Caller, key: ApiKey, reason: str = "") -> ApiKey:
+    """Revoke at once: the next request with the key fails on every worker (there is no key cache)."""
+    key = ApiKey.objects.select_for_update().get(pk=key.pk, organization=caller.organization)
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+        audit_record(action="api_key.revoked", actor=caller.audit_actor, organization=caller.organization,
+                     target=key, metadata={"publicId": key.public_id, **({"reason": reason} if reason else {})})
+    return key
+
+
+@transaction.atomic
+def api_key_rotate(*, caller: Caller, key: ApiKey, grace_period_hours: int | None = None) -> tuple[ApiKey, str]:
+    """Issue a replacement (shown once) with the same settings; the old key lives on for the grace period."""
+    if grace_period_hours is None:
+        grace_period_hours = portal_settings.KEY_ROTATION_GRACE_HOURS
+    maximum = portal_settings.KEY_ROTATION_MAX_GRACE_HOURS
+    if isinstance(grace_period_hours, bool) or not isinstance(grace_period_hours, int) \
+            or not 0 <= grace_period_hours <= maximum:
+        raise ValidationError({"grace_period_hours": [f"Give a number of hours from 0 to {maximum}."]})
+    key = ApiKey.objects.select_for_update().select_related("application").get(
+        pk=key.pk, organization=caller.organization
+    )
+    if not key.is_usable or key.replaced_by_id is not None:
+        raise ValidationError({"key": [f"Only an active key can be rotated; this one is {key.status}."]})
+    scope_registry.check_grantable(caller.scopes, key.scopes)
+    now = timezone.now()
+    new_key, plaintext = _insert_key(
+        caller=caller, application=key.application, name=key.name, environment=key.environment,
+        scopes=key.scopes, expires_at=_rotated_expiry(key, now), rate_limit_per_minute=key.rate_limit_per_minute,
+        allowed_ips=key.allowed_ips,
+    )
+    grace_end = now + timedelta(hours=grace_period_hours)
+    key.rotated_at = now
+    key.replaced_by = new_key
+    key.expires_at = min(key.expires_at, grace_end) if key.expires_at else grace_end
+    key.save(update_fields=["rotated_at", "replaced_by", "expires_at"])
+    audit_record(action="api_key.rotated", actor=caller.audit_actor, organization=caller.organization, target=key,
+                 metadata={"publicId": key.public_id, "newPublicId": new_key.public_id,
+                           "gracePeriodHours": grace_period_hours})
+    return new_key, plaintext
+
+
+def _rotated_expiry(key: ApiKey, now) -> timezone.datetime | None:
+    """The new key keeps the old one's lifetime, counted from now."""
+    if key.expires_at is None:
+        return None
+    return now + (key.expires_at - key.created_at)

@@ -1,0 +1,94 @@
+"""DRF authentication for the API: API keys, OAuth access tokens, and the dashboard's session.
+
+Each class returns None for a credential that is not its own, raises ``AuthenticationFailed`` for a
+bad one, and puts a ``Caller`` on ``request.auth``. Credentials in the query string are never read.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.models import AnonymousUser
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+
+from accounts.selectors import user_memberships
+from apikeys import crypto
+from apikeys.verification import KeyRefused, verify_api_key
+from portal.callers import Caller
+from portal.conf import portal_settings
+from portal.net import client_ip
+
+logger = logging.getLogger(__name__)
+
+
+def header_credentials(request: Request) -> tuple[str | None, str | None]:
+    """``(X-API-Key value, Bearer value)`` from the headers; the scheme name is case-insensitive.
+
+    Two different credentials in the headers are refused: which one would be meant is a guess.
+    """
+    api_key = request.META.get("HTTP_X_API_KEY", "").strip() or None
+    bearer = None
+    authorization = request.META.get("HTTP_AUTHORIZATION", "").strip()
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise exceptions.AuthenticationFailed()
+        bearer = value.strip()
+    if api_key and bearer and api_key != bearer:
+        raise exceptions.ValidationError(
+            {"authorization": ["Send one credential: X-API-Key or Authorization, not both."]}
+        )
+    return api_key, bearer
+
+
+def caller_for_key(key) -> Caller:
+    return Caller(
+        auth_type="api_key",
+        organization=key.organization,
+        scopes=frozenset(key.scopes),
+        credential=key,
+        application=key.application,
+        expires_at=key.expires_at,
+        rate_limit_per_minute=key.rate_limit_per_minute,
+    )
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """``X-API-Key: <key>`` or ``Authorization: Bearer <key>`` (told apart from OAuth tokens by prefix)."""
+
+    def authenticate(self, request: Request):
+        api_key, bearer = header_credentials(request)
+        value = api_key or bearer
+        if value is None:
+            return None
+        if api_key is None and not crypto.looks_like_key(value, prefix=portal_settings.KEY_PREFIX):
+            return None  # a Bearer value that is not a key: an OAuth token, for the next class
+        try:
+            key = verify_api_key(value, client_ip=client_ip(request._request))
+        except KeyRefused as refused:
+            logger.info("API key refused: %s", refused.reason)
+            raise exceptions.AuthenticationFailed() from None
+        return AnonymousUser(), caller_for_key(key)
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'
+
+
+class PortalSessionAuthentication(authentication.SessionAuthentication):
+    """The dashboard's session, for the browsable API: CSRF-checked, scopes from the person's role in
+    the organization they are looking at in the dashboard."""
+
+    def authenticate(self, request: Request):
+        result = super().authenticate(request)
+        if result is None:
+            return None
+        user = result[0]
+        memberships = list(user_memberships(user))
+        current = request._request.session.get("current_org")
+        membership = next((m for m in memberships if m.organization.slug == current), None) or next(
+            iter(memberships), None
+        )
+        if membership is None or membership.organization.suspended_at is not None:
+            raise exceptions.AuthenticationFailed()
+        return user, Caller.for_member(membership.organization, user, membership.role, auth_type="session")

@@ -1,0 +1,34 @@
+"""Every path of the REST API. Exact paths, no trailing slash; anything else under /api/ is a JSON 404."""
+
+from django.urls import include, path, re_path
+
+from accounts.api.views import InvitationCreateView, MemberDetailView, MemberListView
+from apikeys.api.views import (
+    ApiKeyDetailView,
+    ApiKeyListView,
+    ApiKeyRotateView,
+    ApplicationDetailView,
+    ApplicationListView,
+)
+from audit.api.views import AuditEventListView
+from portal.api.views import HelloView, MeView, ScopesView, not_found
+
+v1 = [
+    path("hello", HelloView.as_view(), name="api-hello"),
+    path("me", MeView.as_view(), name="api-me"),
+    path("scopes", ScopesView.as_view(), name="api-scopes"),
+    path("applications", ApplicationListView.as_view(), name="api-applications"),
+    path("applications/<int:application_id>", ApplicationDetailView.as_view(), name="api-application"),
+    path("api-keys", ApiKeyListView.as_view(), name="api-api-keys"),
+    path("api-keys/<str:key_id>", ApiKeyDetailView.as_view(), name="api-api-key"),
+    path("api-keys/<str:key_id>/rotate", ApiKeyRotateView.as_view(), name="api-api-key-rotate"),
+    path("members", MemberListView.as_view(), name="api-members"),
+    path("members/<int:membership_id>", MemberDetailView.as_view(), name="api-member"),
+    path("invitations", InvitationCreateView.as_view(), name="api-invitations"),
+    path("audit-events", AuditEventListView.as_view(), name="api-audit-events"),
+]
+
+urlpatterns = [
+    path("api/v1/", include(v1)),
+    re_path(r"^api/", not_found),
+]

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, JsonResponse
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from portal import scopes as scope_registry
+from portal.api.base import PortalAPIView
+from portal.api.errors import NOT_FOUND, error_response
+from portal.api.fields import iso
+
+
+class HelloView(PortalAPIView):
+    """The first call of every quick start."""
+
+    required_scopes: list[str] = []
+
+    class QuerySerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=100, required=False, default="World", allow_blank=False)
+
+    def get(self, request: Request) -> Response:
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response({"message": f"Hello {query.validated_data['name']}!"})
+
+
+class MeView(PortalAPIView):
+    """Who is calling, with which organization, application and scopes."""
+
+    required_scopes: list[str] = []
+
+    def get(self, request: Request) -> Response:
+        caller = self.caller
+        organization = caller.organization
+        body = {
+            "authType": caller.auth_type,
+            "organization": {"id": organization.pk, "slug": organization.slug, "name": organization.name},
+            "application": (
+                {"id": caller.application.pk, "name": caller.application.name} if caller.application else None
+            ),
+            "user": {"id": caller.user.pk, "email": caller.user.email} if caller.user else None,
+            "scopes": sorted(caller.scopes),
+            "expiresAt": iso(caller.expires_at),
+        }
+        if caller.auth_type == "api_key":
+            body["apiKey"] = {"id": caller.credential.public_id, "name": caller.credential.name}
+        if caller.client is not None:
+            body["client"] = {"clientId": caller.client.client_id, "name": caller.client.name}
+        return Response(body)
+
+
+class ScopesView(PortalAPIView):
+    """Every scope with its description, and the presets. Public."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request) -> Response:
+        return Response({
+            "scopes": [{"name": name, "description": text} for name, text in scope_registry.registry().items()],
+            "presets": [{"name": name, "scopes": values} for name, values in scope_registry.presets().items()],
+        })
+
+
+def not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
+    """Any path under /api/ that names nothing, a trailing-slash variant included."""
+    return error_response(*NOT_FOUND)
