@@ -1,0 +1,27 @@
+"""Assertions shared by several test modules."""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
+from django.db import models
+
+TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField, models.EmailField)
+
+
+def stored_text_containing(secret: str) -> list[str]:
+    """Every ``table.column`` (and decoded session) whose value contains ``secret``. Should be empty."""
+    found: list[str] = []
+    for model in apps.get_models():
+        fields = [f.name for f in model._meta.concrete_fields if isinstance(f, TEXT_FIELDS)]
+        if not fields:
+            continue
+        for row in model._default_manager.values_list(*fields):
+            for name, value in zip(fields, row, strict=True):
+                if value is not None and secret in str(value):
+                    found.append(f"{model._meta.db_table}.{name}")
+    for session in Session.objects.all():
+        if secret in str(SessionStore().decode(session.session_data)):
+            found.append(f"session {session.session_key}")
+    return found
