@@ -1,0 +1,138 @@
+"""Dashboard forms for applications and API keys. They check the shape of the input; services decide.
+
+The key form *offers* only what the person's role may grant, but *accepts* every known scope and preset:
+a crafted POST beyond the role then reaches ``api_key_create``, which refuses it (``ScopeEscalation``).
+The rule lives in one place, the service, and the form cannot drift from it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from apikeys.models import ApiKey
+from portal import scopes as scope_registry
+from portal.conf import portal_settings
+
+CUSTOM_PRESET = "custom"
+NO_EXPIRY = "never"
+EXPIRY_CHOICES_DAYS = (7, 30, 90, 365)
+MAX_ALLOWED_IP_LINES = 50
+
+
+class ApplicationForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    description = forms.CharField(
+        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What the integration does, for the people who will see its keys.",
+    )
+
+
+def _preset_label(name: str, scopes: list[str]) -> str:
+    return f"{name.replace('_', ' ').title()} ({', '.join(scopes)})"
+
+
+class ApiKeyCreateForm(forms.Form):
+    name = forms.CharField(max_length=120, help_text="Where the key is used, e.g. “CI deploys” or “Billing worker”.")
+    scope_preset = forms.ChoiceField(label="Scopes", widget=forms.RadioSelect)
+    scopes = forms.MultipleChoiceField(
+        label="Custom scopes", required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="Used only when “Custom” is chosen above.",
+    )
+    expires_in_days = forms.ChoiceField(label="Expires")
+    environment = forms.ChoiceField(
+        choices=ApiKey.Environment.choices, initial=ApiKey.Environment.LIVE, widget=forms.RadioSelect,
+        help_text="Test keys start with _test_ so they are easy to tell apart from live ones.",
+    )
+    rate_limit_per_minute = forms.IntegerField(
+        label="Rate limit (requests a minute, optional)", required=False, min_value=1, max_value=100_000,
+        help_text="Replaces the default limits for this key.",
+    )
+    allowed_ips = forms.CharField(
+        label="Allowed IP ranges (optional)", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One address or CIDR range a line, e.g. 203.0.113.0/24. Empty: any address.",
+    )
+
+    def __init__(self, *args: Any, role: str, allow_no_expiry: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        registry = scope_registry.registry()
+        presets = scope_registry.presets()
+        grantable = set(scope_registry.role_ceiling(role))
+
+        self.fields["scope_preset"].choices = [
+            *((name, _preset_label(name, values)) for name, values in presets.items()),
+            (CUSTOM_PRESET, "Custom: choose scopes below"),
+        ]
+        self.fields["scope_preset"].widget.choices = [
+            *((name, _preset_label(name, values)) for name, values in presets.items() if grantable.issuperset(values)),
+            (CUSTOM_PRESET, "Custom: choose scopes below"),
+        ]
+        self.fields["scope_preset"].initial = "READ_ONLY"
+        self.fields["scopes"].choices = [(name, f"{name} — {text}") for name, text in registry.items()]
+        self.fields["scopes"].widget.choices = [
+            (name, f"{name} — {text}") for name, text in registry.items() if name in grantable
+        ]
+
+        maximum = portal_settings.KEY_MAX_EXPIRY_DAYS
+        expiry = [(str(days), f"{days} days") for days in EXPIRY_CHOICES_DAYS if days <= maximum]
+        if allow_no_expiry:
+            expiry.append((NO_EXPIRY, "Never"))
+        self.fields["expires_in_days"].choices = expiry
+        default = str(portal_settings.KEY_DEFAULT_EXPIRY_DAYS)
+        self.fields["expires_in_days"].initial = default if default in dict(expiry) else expiry[0][0]
+
+    def clean_allowed_ips(self) -> list[str]:
+        lines = [line.strip() for line in self.cleaned_data["allowed_ips"].splitlines() if line.strip()]
+        if len(lines) > MAX_ALLOWED_IP_LINES:
+            raise forms.ValidationError(f"Give at most {MAX_ALLOWED_IP_LINES} ranges.")
+        return lines  # the service parses and normalises each range
+
+    def clean_expires_in_days(self) -> int | None:
+        value = self.cleaned_data["expires_in_days"]
+        return None if value == NO_EXPIRY else int(value)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("scope_preset") == CUSTOM_PRESET and not cleaned.get("scopes"):
+            self.add_error("scopes", "Choose at least one scope, or pick a preset.")
+        return cleaned
+
+    def service_arguments(self) -> dict[str, Any]:
+        """The cleaned data as ``api_key_create`` takes it: a preset, or the custom scopes, never both."""
+        data = self.cleaned_data
+        custom = data["scope_preset"] == CUSTOM_PRESET
+        return {
+            "name": data["name"],
+            "scope_preset": None if custom else data["scope_preset"],
+            "scopes": data["scopes"] if custom else None,
+            "expires_in_days": data["expires_in_days"],
+            "environment": data["environment"],
+            "rate_limit_per_minute": data["rate_limit_per_minute"],
+            "allowed_ips": data["allowed_ips"],
+        }
+
+    def scope_error_field(self) -> str:
+        """Where a refused scope is shown: on the checkboxes for a custom list, else on the preset."""
+        return "scopes" if self.cleaned_data.get("scope_preset") == CUSTOM_PRESET else "scope_preset"
+
+
+GRACE_CHOICES_HOURS = (
+    (0, "None: the old key stops working at once"),
+    (1, "1 hour"),
+    (24, "24 hours"),
+    (168, "7 days"),
+)
+
+
+class ApiKeyRotateForm(forms.Form):
+    grace_period_hours = forms.TypedChoiceField(
+        label="Keep the old key working for", coerce=int, widget=forms.RadioSelect,
+        help_text="Time to deploy the new key everywhere the old one is used.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        maximum = portal_settings.KEY_ROTATION_MAX_GRACE_HOURS
+        self.fields["grace_period_hours"].choices = [(h, label) for h, label in GRACE_CHOICES_HOURS if h <= maximum]
+        self.fields["grace_period_hours"].initial = portal_settings.KEY_ROTATION_GRACE_HOURS
