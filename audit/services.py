@@ -36,6 +36,7 @@ def audit_record(
     action: str,
     actor: Any,
     organization: Any = None,
+    organization_id: int | None = None,
     target: models.Model | None = None,
     target_label: str | None = None,
     metadata: dict[str, Any] | None = None,
@@ -51,8 +52,10 @@ def audit_record(
         }
     elif target_label:
         target_fields = {"target_label": target_label[:255]}
+    if organization is not None:
+        organization_id = organization.pk
     return AuditEvent.objects.create(
-        organization=organization,
+        organization_id=organization_id,
         action=action,
         metadata=metadata or {},
         ip_address=context.ip_address,

@@ -4,6 +4,12 @@ from django.conf import settings
 from django.db import models
 from oauth2_provider.models import AbstractApplication, ApplicationManager
 
+# The RFC 6749 grant names the portal uses, and DOT's names for the same grants.
+DOT_GRANT_NAMES = {
+    "authorization_code": AbstractApplication.GRANT_AUTHORIZATION_CODE,
+    "client_credentials": AbstractApplication.GRANT_CLIENT_CREDENTIALS,
+}
+
 
 class OAuthClient(AbstractApplication):
     """An OAuth 2.0 client: django-oauth-toolkit's swapped application model.
@@ -29,13 +35,87 @@ class OAuthClient(AbstractApplication):
 
     objects = ApplicationManager()
 
+    audit_actor_type = "oauth_client"
+
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
         verbose_name = "OAuth client"
 
     def allows_grant_type(self, *grant_types: str) -> bool:
-        allowed = set(self.grant_types or [self.authorization_grant_type])
+        """DOT's check, in DOT's names ("authorization-code"); ``grant_types`` holds the RFC names."""
+        allowed = {DOT_GRANT_NAMES.get(grant, grant) for grant in self.grant_types or []}
         return bool(allowed.intersection(grant_types))
 
     def natural_key(self) -> tuple[str]:
         return (self.client_id,)
+
+    @property
+    def audit_actor_id(self) -> str:
+        return self.client_id
+
+    @property
+    def audit_actor_user(self):
+        return None
+
+    def is_usable(self, request) -> bool:
+        """DOT asks before every use: a revoked client, or one of a suspended organization, cannot act."""
+        return self.revoked_at is None and self.organization.suspended_at is None
+
+    def get_allowed_schemes(self) -> list[str]:
+        # http is registered only for loopback addresses (RedirectUriValidator); matching stays exact.
+        return ["https", "http"]
+
+
+class TokenOrganization(models.Model):
+    """The organization an OAuth grant or access token acts in.
+
+    For client credentials it is the client's own organization; for the authorization-code flow, the one
+    the person picked on the consent page (a client of one organization can be authorised by a member of
+    another). Refreshed tokens inherit it.
+    """
+
+    grant = models.OneToOneField(
+        "oauth2_provider.Grant", on_delete=models.CASCADE, null=True, blank=True, related_name="binding"
+    )
+    access_token = models.OneToOneField(
+        "oauth2_provider.AccessToken", on_delete=models.CASCADE, null=True, blank=True, related_name="binding"
+    )
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(grant__isnull=False) | models.Q(access_token__isnull=False),
+                name="token_organization_binds_something",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"bound to organization {self.organization_id}"
+
+
+class SpentAuthorizationCode(models.Model):
+    """A redeemed authorization code (as a hash), so a replay can revoke what the code issued."""
+
+    code_hash = models.CharField(max_length=64, unique=True)
+    application = models.ForeignKey(OAuthClient, on_delete=models.CASCADE, related_name="+")
+    token_family = models.UUIDField(null=True, blank=True)
+    access_token_checksum = models.CharField(max_length=64, blank=True)
+    spent_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"code spent at {self.spent_at:%Y-%m-%d %H:%M:%S}"
+
+
+class PluginCredential(models.Model):
+    """An internal plugin's client secret, kept encrypted (``PORTAL_ENCRYPTION_KEYS``) so a redeploy can
+    read it again: the one secret the portal can hand out twice."""
+
+    name = models.SlugField(max_length=60, unique=True)
+    client = models.OneToOneField(OAuthClient, on_delete=models.CASCADE, related_name="plugin")
+    encrypted_secret = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.name

@@ -139,9 +139,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    # OAuth client secrets only (DOT's CLIENT_SECRET_HASHER): long random strings, not passwords.
+    "oauthapps.hashers.ClientSecretHasher",
+]
 if TESTING:
     # Password hashing is deliberately slow; tests sign in hundreds of times.
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
@@ -209,10 +218,17 @@ LOGGING = {
 }
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauthapps.OAuthClient"
+# Named explicitly so that migrations of the portal's own models can point at DOT's token models.
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
+OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "oauth2_provider.DeviceGrant"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "portal.api.authentication.ApiKeyAuthentication",
+        "portal.api.authentication.OAuthTokenAuthentication",
         "portal.api.authentication.PortalSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["portal.api.permissions.HasRequiredScopes"],
@@ -255,16 +271,13 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     # Hashed token storage cannot hand back a previous refresh token, so no grace period.
     "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
-    # Placeholder until the scope registry (contract section 3) lands; the descriptions are the ones
-    # GET /api/v1/scopes and the consent page show.
-    "SCOPES": {
-        "apps:read": "Read applications and OAuth clients",
-        "apps:write": "Create, change and delete applications and OAuth clients",
-        "keys:read": "Read API keys",
-        "keys:write": "Create, rotate and revoke API keys",
-        "team:read": "Read members and invitations",
-        "team:write": "Invite, change and remove members",
-        "audit:read": "Read the audit log",
-        "admin": "Everything above",
-    },
+    # The portal's scope registry (portal.scopes) through DOT's scopes backend; a client's allowed
+    # scopes are the ceiling of its tokens.
+    "SCOPES_BACKEND_CLASS": "oauthapps.scopes.PortalScopes",
+    "OAUTH2_SERVER_CLASS": "oauthapps.server.PortalServer",
+    "OAUTH2_VALIDATOR_CLASS": "oauthapps.validators.PortalOAuth2Validator",
+    "CLIENT_SECRET_HASHER": "portal_client_secret_hmac",
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "client_credentials", "refresh_token"],
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "REQUEST_APPROVAL_PROMPT": "force",
 }

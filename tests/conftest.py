@@ -118,3 +118,19 @@ def admin_key(app, make_key):
 def client_a(api_client, admin_key):
     """An ADMIN key of ``org``."""
     return api_client(admin_key)
+
+
+@pytest.fixture
+def make_client():
+    """``make_client(application, grants=[...], scopes=[...], **options) -> (OAuthClient, secret)``."""
+    from oauthapps.services import oauth_client_create
+
+    def _make(application, grants=("client_credentials",), scopes=("apps:read",), **options):
+        caller = Caller.system(application.organization)
+        options.setdefault("name", "test client")
+        if "authorization_code" in grants:
+            options.setdefault("redirect_uris", ["https://client.example.com/callback"])
+        return oauth_client_create(caller=caller, application=application, grant_types=list(grants),
+                                   allowed_scopes=list(scopes), **options)
+
+    return _make

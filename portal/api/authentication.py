@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from accounts.selectors import user_memberships
 from apikeys import crypto
 from apikeys.verification import KeyRefused, verify_api_key
+from oauthapps.verification import verify_access_token
 from portal.callers import Caller
 from portal.conf import portal_settings
 from portal.net import client_ip
@@ -70,6 +71,22 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             logger.info("API key refused: %s", refused.reason)
             raise exceptions.AuthenticationFailed() from None
         return AnonymousUser(), caller_for_key(key)
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'
+
+
+class OAuthTokenAuthentication(authentication.BaseAuthentication):
+    """``Authorization: Bearer <OAuth access token>``: any Bearer value that is not an API key."""
+
+    def authenticate(self, request: Request):
+        api_key, bearer = header_credentials(request)
+        if api_key is not None or bearer is None or crypto.looks_like_key(bearer, prefix=portal_settings.KEY_PREFIX):
+            return None
+        caller = verify_access_token(bearer)
+        if caller is None:
+            raise exceptions.AuthenticationFailed()
+        return caller.user or AnonymousUser(), caller
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'

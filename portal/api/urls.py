@@ -11,6 +11,12 @@ from apikeys.api.views import (
     ApplicationListView,
 )
 from audit.api.views import AuditEventListView
+from oauthapps.api.views import (
+    JsonTokenView,
+    OAuthClientDetailView,
+    OAuthClientListView,
+    OAuthClientRotateSecretView,
+)
 from portal.api.views import HelloView, MeView, ScopesView, not_found
 
 v1 = [
@@ -26,6 +32,11 @@ v1 = [
     path("members/<int:membership_id>", MemberDetailView.as_view(), name="api-member"),
     path("invitations", InvitationCreateView.as_view(), name="api-invitations"),
     path("audit-events", AuditEventListView.as_view(), name="api-audit-events"),
+    path("oauth-clients", OAuthClientListView.as_view(), name="api-oauth-clients"),
+    path("oauth-clients/<int:client_id>", OAuthClientDetailView.as_view(), name="api-oauth-client"),
+    path("oauth-clients/<int:client_id>/rotate-secret", OAuthClientRotateSecretView.as_view(),
+         name="api-oauth-client-rotate-secret"),
+    path("auth", JsonTokenView.as_view(), name="api-auth"),
 ]
 
 urlpatterns = [

@@ -1,0 +1,168 @@
+"""OAuth clients over HTTP, and ``POST /api/v1/auth``: the client-credentials grant for clients that speak JSON."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from oauth2_provider.settings import oauth2_settings
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apikeys.selectors import access_application_by_id
+from oauthapps import selectors, services
+from oauthapps.models import OAuthClient
+from portal.api.base import PortalAPIView, StrictInputSerializer, show_once
+from portal.api.errors import AUTH_FAILED, error_response
+from portal.api.fields import iso
+
+
+class OAuthClientOutput(serializers.Serializer):
+    def to_representation(self, client: OAuthClient) -> dict:
+        return {
+            "id": client.pk,
+            "clientId": client.client_id,
+            "name": client.name,
+            "applicationId": client.application_id,
+            "clientType": client.client_type,
+            "grantTypes": client.grant_types,
+            "redirectUris": client.redirect_uris.split(),
+            "allowedScopes": client.allowed_scopes,
+            "rateLimitPerMinute": client.rate_limit_per_minute,
+            "createdAt": iso(client.created),
+            "updatedAt": iso(client.updated),
+        }
+
+
+class OAuthClientInput(StrictInputSerializer):
+    name = serializers.CharField(max_length=120)
+    applicationId = serializers.IntegerField(min_value=1)  # noqa: N815
+    clientType = serializers.ChoiceField(choices=["confidential", "public"], default="confidential")  # noqa: N815
+    grantTypes = serializers.ListField(child=serializers.CharField(max_length=40), max_length=3)  # noqa: N815
+    redirectUris = serializers.ListField(  # noqa: N815
+        child=serializers.CharField(max_length=2000), required=False, default=list, max_length=20
+    )
+    allowedScopes = serializers.ListField(child=serializers.CharField(max_length=64), max_length=100)  # noqa: N815
+    rateLimitPerMinute = serializers.IntegerField(required=False, allow_null=True)  # noqa: N815
+
+
+class OAuthClientPatchInput(StrictInputSerializer):
+    name = serializers.CharField(max_length=120, required=False)
+    grantTypes = serializers.ListField(child=serializers.CharField(max_length=40), required=False)  # noqa: N815
+    redirectUris = serializers.ListField(child=serializers.CharField(max_length=2000), required=False)  # noqa: N815
+    allowedScopes = serializers.ListField(child=serializers.CharField(max_length=64), required=False)  # noqa: N815
+    rateLimitPerMinute = serializers.IntegerField(required=False, allow_null=True)  # noqa: N815
+
+
+class OAuthClientListView(PortalAPIView):
+    required_scopes = {"GET": ["apps:read"], "POST": ["apps:write"]}
+
+    def get(self, request: Request) -> Response:
+        return self.paginate(selectors.organization_oauth_clients(self.caller.organization), OAuthClientOutput,
+                             request)
+
+    def post(self, request: Request) -> Response:
+        data = self.validated(OAuthClientInput, request)
+        try:
+            application = access_application_by_id(self.caller.organization, data["applicationId"])
+        except Http404:
+            raise ValidationError({"application_id": ["No such application."]}) from None
+        client, secret = services.oauth_client_create(
+            caller=self.caller, application=application, name=data["name"], client_type=data["clientType"],
+            grant_types=data["grantTypes"], redirect_uris=data["redirectUris"],
+            allowed_scopes=data["allowedScopes"], rate_limit_per_minute=data.get("rateLimitPerMinute"),
+        )
+        body = {**OAuthClientOutput(client).data, "clientSecret": secret}
+        return show_once(Response(body, status=status.HTTP_201_CREATED))
+
+
+class OAuthClientDetailView(PortalAPIView):
+    required_scopes = {"GET": ["apps:read"], "PATCH": ["apps:write"], "DELETE": ["apps:write"]}
+
+    def get_client(self, client_id: int) -> OAuthClient:
+        return selectors.access_oauth_client_by_id(self.caller.organization, client_id)
+
+    def get(self, request: Request, client_id: int) -> Response:
+        return Response(OAuthClientOutput(self.get_client(client_id)).data)
+
+    def patch(self, request: Request, client_id: int) -> Response:
+        client = self.get_client(client_id)
+        data = self.validated(OAuthClientPatchInput, request)
+        client = services.oauth_client_update(
+            caller=self.caller, client=client, name=data.get("name"), grant_types=data.get("grantTypes"),
+            redirect_uris=data.get("redirectUris"), allowed_scopes=data.get("allowedScopes"),
+            rate_limit_per_minute=data["rateLimitPerMinute"] if "rateLimitPerMinute" in data else ...,
+        )
+        return Response(OAuthClientOutput(client).data)
+
+    def delete(self, request: Request, client_id: int) -> Response:
+        services.oauth_client_delete(caller=self.caller, client=self.get_client(client_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class OAuthClientRotateSecretView(PortalAPIView):
+    required_scopes = {"POST": ["apps:write"]}
+
+    def post(self, request: Request, client_id: int) -> Response:
+        client = selectors.access_oauth_client_by_id(self.caller.organization, client_id)
+        self.validated(StrictInputSerializer, request)
+        client, secret = services.oauth_client_rotate_secret(caller=self.caller, client=client)
+        body = {**OAuthClientOutput(client).data, "clientSecret": secret}
+        return show_once(Response(body, status=status.HTTP_201_CREATED))
+
+
+class TokenRequestInput(StrictInputSerializer):
+    clientId = serializers.CharField(max_length=100)  # noqa: N815
+    clientSecret = serializers.CharField(max_length=200)  # noqa: N815
+    scope = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+def token_server():
+    return oauth2_settings.OAUTH2_SERVER_CLASS(oauth2_settings.OAUTH2_VALIDATOR_CLASS(),
+                                              **oauth2_settings.server_kwargs)
+
+
+class JsonTokenView(PortalAPIView):
+    """``POST /api/v1/auth``: the same client-credentials grant as ``/oauth/token/``, through the same
+    django-oauth-toolkit server, in JSON and in the API's error format."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def post(self, request: Request):
+        data = self.validated(TokenRequestInput, request)
+        form = {"grant_type": "client_credentials", "client_id": data["clientId"],
+                "client_secret": data["clientSecret"]}
+        if data.get("scope"):
+            form["scope"] = data["scope"]
+        _headers, body, status_code = token_server().create_token_response(
+            request.build_absolute_uri(), http_method="POST", body=urlencode(form),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        payload = json.loads(body)
+        if status_code == 200:
+            return show_once(Response({
+                "accessToken": payload["access_token"],
+                "tokenType": "Bearer",
+                "expiresIn": payload["expires_in"],
+                "scope": payload.get("scope", ""),
+            }))
+        return self.error(payload.get("error", ""), payload.get("error_description", ""))
+
+    @staticmethod
+    def error(code: str, description: str):
+        if code == "invalid_client":
+            return error_response(*AUTH_FAILED)
+        if code == "unauthorized_client":
+            return error_response(403, "FORBIDDEN", "This client is not allowed the client_credentials grant.")
+        if code == "invalid_scope":
+            return error_response(400, "VALIDATION_ERROR", "Invalid input",
+                                  details={"scope": [description or "A scope beyond the client's allowed scopes."]})
+        return error_response(400, "VALIDATION_ERROR", "Invalid input",
+                              details={"body": [description or code or "The token request was refused."]})
+
+

@@ -1,0 +1,120 @@
+"""django-oauth-toolkit's validator, extended with the portal's policy:
+
+- every token and code is bound to an organization (``TokenOrganization``);
+- a replayed authorization code revokes the tokens it issued;
+- a client of a suspended organization, or a revoked client, cannot authenticate;
+- every token issued is an audit event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from oauth2_provider.models import AccessToken, RefreshToken
+from oauth2_provider.oauth2_validators import OAuth2Validator
+
+from audit.services import audit_record
+from oauthapps.models import SpentAuthorizationCode, TokenOrganization
+
+logger = logging.getLogger(__name__)
+
+
+def sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+class PortalOAuth2Validator(OAuth2Validator):
+    # Authorization codes -----------------------------------------------------------------------------
+
+    def save_authorization_code(self, client_id, code, request, *args, **kwargs) -> None:
+        grant = self._create_authorization_code(request, code)
+        organization_id = getattr(request, "portal_organization_id", None) or request.client.organization_id
+        TokenOrganization.objects.create(grant=grant, organization_id=organization_id)
+
+    def validate_code(self, client_id, code, client, request, *args, **kwargs) -> bool:
+        if not super().validate_code(client_id, code, client, request, *args, **kwargs):
+            self._revoke_if_replayed(code, client)
+            return False
+        binding = TokenOrganization.objects.filter(grant__code=code, grant__application=client).first()
+        request.portal_organization_id = binding.organization_id if binding else client.organization_id
+        return True
+
+    def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs) -> None:
+        super().invalidate_authorization_code(client_id, code, request, *args, **kwargs)
+        issued = getattr(request, "portal_access_token", None)
+        refresh = getattr(request, "portal_refresh_token", None)
+        SpentAuthorizationCode.objects.create(
+            code_hash=sha256(code),
+            application=request.client,
+            token_family=refresh.token_family if refresh else None,
+            access_token_checksum=issued.token_checksum if issued else "",
+        )
+
+    def _revoke_if_replayed(self, code: str, client) -> None:
+        """RFC 6749 section 4.1.2: a code used twice revokes every token issued from it."""
+        spent = SpentAuthorizationCode.objects.filter(code_hash=sha256(code), application=client).first()
+        if spent is None:
+            return
+        revoked = 0
+        if spent.token_family:
+            revoked += RefreshToken.objects.filter(token_family=spent.token_family, revoked__isnull=True).count()
+            RefreshToken.revoke_family(spent.token_family)
+        if spent.access_token_checksum:
+            revoked += AccessToken.objects.filter(token_checksum=spent.access_token_checksum).delete()[0]
+        logger.warning("Authorization code replayed for client %s; revoked what it issued", client.client_id)
+        audit_record(action="oauth_code.replayed", actor=client, organization=client.organization, target=client,
+                     metadata={"clientId": client.client_id, "revoked": revoked})
+
+    # Grants ------------------------------------------------------------------------------------------
+
+    def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs) -> bool:
+        """A client may use exactly the grants it was registered with (several, unlike plain DOT)."""
+        return grant_type in (client.grant_types or [])
+
+    # Tokens ------------------------------------------------------------------------------------------
+
+    def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs) -> bool:
+        if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
+            return False
+        previous = request.refresh_token_instance.access_token
+        binding = TokenOrganization.objects.filter(access_token=previous).first() if previous else None
+        request.portal_organization_id = binding.organization_id if binding else client.organization_id
+        return True
+
+    def _token_organization_id(self, request) -> int:
+        if request.grant_type == "client_credentials":
+            return request.client.organization_id
+        return getattr(request, "portal_organization_id", None) or request.client.organization_id
+
+    def _create_access_token(self, expires, request, token, source_refresh_token=None) -> AccessToken:
+        access_token = super()._create_access_token(expires, request, token, source_refresh_token)
+        TokenOrganization.objects.create(access_token=access_token,
+                                         organization_id=self._token_organization_id(request))
+        request.portal_access_token = access_token
+        return access_token
+
+    def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
+        refresh_token = super()._create_refresh_token(request, refresh_token_code, access_token,
+                                                      previous_refresh_token)
+        request.portal_refresh_token = refresh_token
+        return refresh_token
+
+    def _save_bearer_token(self, token, request, *args, **kwargs) -> None:
+        super()._save_bearer_token(token, request, *args, **kwargs)
+        client = request.client
+        audit_record(
+            action="oauth_token.issued",
+            actor=client,
+            organization_id=self._token_organization_id(request),
+            target=client,
+            metadata={"clientId": client.client_id, "grantType": request.grant_type, "scope": token.get("scope"),
+                      "user": request.user.email if request.user else None},
+        )
+
+    def revoke_token(self, token, token_type_hint, request, *args, **kwargs) -> None:
+        super().revoke_token(token, token_type_hint, request, *args, **kwargs)
+        client = request.client
+        audit_record(action="oauth_token.revoked", actor=client, organization=client.organization, target=client,
+                     metadata={"clientId": client.client_id, "tokenTypeHint": token_type_hint})
+

@@ -1,0 +1,179 @@
+"""The OAuth 2.0 endpoints: django-oauth-toolkit's views with the portal's policy on top."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from urllib.parse import unquote
+
+from django import forms
+from django.contrib.auth.hashers import check_password
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import View
+from oauth2_provider.forms import AllowForm
+from oauth2_provider.models import AccessToken
+from oauth2_provider.views import AuthorizationView, RevokeTokenView, TokenView
+
+from accounts.selectors import user_memberships
+from audit.services import audit_record
+from oauthapps.models import OAuthClient
+from oauthapps.validators import sha256
+from portal import scopes as scope_registry
+
+logger = logging.getLogger(__name__)
+
+
+class ConsentForm(AllowForm):
+    organization = forms.SlugField(required=False, widget=forms.HiddenInput())
+
+
+class ConsentView(AuthorizationView):
+    """The consent page: who asks (client and its organization), for what (each scope in words), for which of
+    the person's organizations. What is granted is cut to the person's role there."""
+
+    template_name = "oauthapps/consent.html"
+    form_class = ConsentForm
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        # Never skip the consent page on a previous approval: the organization must be chosen every time.
+        if "approval_prompt" in request.GET:
+            request.GET = request.GET.copy()
+            request.GET.pop("approval_prompt")
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        application = context.get("application")
+        if application is None or not self.request.user.is_authenticated:
+            return context
+        memberships = list(user_memberships(self.request.user).filter(organization__suspended_at__isnull=True))
+        requested = context.get("scopes") or []
+        context["memberships"] = [
+            {
+                "membership": m,
+                "granted": [s for s in requested if scope_registry.grants(scope_registry.role_ceiling(m.role), [s])],
+                "selected": m.organization_id == application.organization_id,
+            }
+            for m in memberships
+        ]
+        if memberships and not any(item["selected"] for item in context["memberships"]):
+            context["memberships"][0]["selected"] = True
+        context["scope_descriptions"] = scope_registry.describe(requested)
+        return context
+
+    def form_valid(self, form):
+        self.portal_membership = None
+        if form.cleaned_data.get("allow"):
+            slug = form.cleaned_data.get("organization") or ""
+            self.portal_membership = (
+                user_memberships(self.request.user)
+                .filter(organization__slug=slug, organization__suspended_at__isnull=True)
+                .first()
+            )
+            if self.portal_membership is None:
+                form.add_error(None, "Choose one of your organizations.")
+                return self.form_invalid(form)
+        return super().form_valid(form)
+
+    def create_authorization_response(self, request, scopes, credentials, allow):
+        membership = getattr(self, "portal_membership", None)
+        if allow and membership is not None:
+            ceiling = scope_registry.role_ceiling(membership.role)
+            granted = [s for s in scopes.split() if scope_registry.grants(ceiling, [s])]
+            allow = bool(granted)  # nothing left to grant: refuse rather than fall back to defaults
+            scopes = " ".join(granted)
+            credentials = {**credentials, "portal_organization_id": membership.organization_id}
+        elif allow:
+            allow = False
+        uri, headers, body, status = super().create_authorization_response(request, scopes, credentials, allow)
+        client = OAuthClient.objects.filter(client_id=credentials.get("client_id")).first()
+        if allow and client is not None:
+            audit_record(action="oauth_consent.granted", actor=request.user, organization=membership.organization,
+                         target=client, metadata={"clientId": client.client_id, "scope": scopes})
+        return uri, headers, body, status
+
+
+class PortalTokenView(TokenView):
+    """``/oauth/token/``. Responses carry ``Cache-Control: no-store`` (oauthlib sets it; kept explicit)."""
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        response["Pragma"] = "no-cache"
+        return response
+
+
+class PortalRevokeTokenView(RevokeTokenView):
+    """``/oauth/revoke/`` (RFC 7009)."""
+
+
+def authenticate_client_from_request(request: HttpRequest) -> OAuthClient | None:
+    """A confidential client from HTTP Basic or the form body, checked against its hashed secret."""
+    client_id = secret = None
+    authorization = request.META.get("HTTP_AUTHORIZATION", "")
+    if authorization[:6].lower() == "basic ":
+        try:
+            decoded = base64.b64decode(authorization[6:].strip()).decode()
+            client_id, _, secret = decoded.partition(":")
+            client_id, secret = unquote(client_id), unquote(secret)
+        except (ValueError, UnicodeDecodeError):
+            return None
+    else:
+        client_id, secret = request.POST.get("client_id"), request.POST.get("client_secret")
+    if not client_id or not secret or len(client_id) > 100:
+        return None
+    client = OAuthClient.objects.select_related("organization").filter(client_id=client_id).first()
+    if client is None or not client.client_secret or not check_password(secret, client.client_secret):
+        return None
+    if not client.is_usable(None):
+        return None
+    return client
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class IntrospectView(View):
+    """``/oauth/introspect/`` (RFC 7662). The caller authenticates as a client of the token's organization."""
+
+    def post(self, request: HttpRequest) -> JsonResponse:
+        client = authenticate_client_from_request(request)
+        if client is None:
+            response = JsonResponse({"error": "invalid_client"}, status=401)
+            response["WWW-Authenticate"] = 'Basic realm="oauth"'
+            return response
+        token_value = request.POST.get("token", "")
+        if not token_value:
+            return JsonResponse({"error": "invalid_request", "error_description": "token is required"}, status=400)
+        token = (
+            AccessToken.objects.select_related("application", "user", "binding")
+            .filter(token_checksum=sha256(token_value))
+            .first()
+        )
+        if token is None or not token.is_valid():
+            return self._no_store(JsonResponse({"active": False}))
+        binding = getattr(token, "binding", None)
+        if binding is None or binding.organization_id != client.organization_id:
+            response = JsonResponse({"error": "invalid_client",
+                                     "error_description": "Authenticate as a client of the token's organization."},
+                                    status=401)
+            response["WWW-Authenticate"] = 'Basic realm="oauth"'
+            return response
+        data = {
+            "active": True,
+            "scope": token.scope,
+            "client_id": token.application.client_id,
+            "token_type": "Bearer",
+            "exp": int(token.expires.timestamp()),
+            "iat": int(token.created.timestamp()),
+            "org": binding.organization_id,
+        }
+        if token.user is not None:
+            data["username"] = token.user.email
+            data["sub"] = str(token.user.pk)
+        return self._no_store(JsonResponse(data))
+
+    @staticmethod
+    def _no_store(response: JsonResponse) -> JsonResponse:
+        response["Cache-Control"] = "no-store"
+        return response
