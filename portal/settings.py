@@ -118,7 +118,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "portal.apps.PortalConfig",
+            "KEY_PREFIX": "portal",
             # Short timeouts: a Redis outage must not hang requests (section 7 of the contract).
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }

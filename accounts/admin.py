@@ -1,0 +1,414 @@
+"""Staff screens for people and organizations. Every change goes through ``accounts.services``.
+
+Staff are not members of the organizations they look after, while the membership services take the
+caller's ``OrgAccess``. :func:`staff_access` gives staff the powers of an owner for the one call, so
+the rules (last owner, who may grant which role) and the audit rows stay in the services, with the
+staff user recorded as the actor.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts import services
+from accounts.models import Invitation, Membership, Organization, User
+from accounts.roles import Role
+from accounts.selectors import OrgAccess, owner_count
+
+
+def staff_access(organization: Organization, user: User) -> OrgAccess:
+    """An owner's access to ``organization`` for a staff user, who is usually not a member.
+
+    The membership is never saved: it only carries the role the services check.
+    """
+    return OrgAccess(organization=organization, membership=Membership(organization=organization, user=user,
+                                                                       role=Role.OWNER))
+
+
+def _error_text(error: ValidationError | PermissionDenied) -> str:
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error) or "Not allowed."
+
+
+# --- Users -------------------------------------------------------------------------------------------------
+
+
+class EmailUserCreationForm(AdminUserCreationForm):
+    """Django's admin creation form (password1/password2, optional unusable password) for an email login."""
+
+    class Meta:
+        model = User
+        fields = ("email",)
+        field_classes: dict[str, Any] = {}
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError("A user with this email address already exists.")
+        return email
+
+
+class EmailUserChangeForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+        field_classes: dict[str, Any] = {}
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
+            raise ValidationError("A user with this email address already exists.")
+        return email
+
+
+class MembershipOfUserInline(admin.TabularInline):
+    model = Membership
+    fk_name = "user"
+    fields = ("organization", "role", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name = "organization"
+    verbose_name_plural = "organizations"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = EmailUserChangeForm
+    add_form = EmailUserCreationForm
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Personal info", {"fields": ("full_name",)}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "usable_password", "password1", "password2")}),
+    )
+    readonly_fields = ("last_login", "date_joined")
+    list_display = ("email", "full_name", "is_staff", "is_active", "date_joined", "last_login")
+    list_filter = ("is_staff", "is_superuser", "is_active", "groups")
+    search_fields = ("email", "full_name")
+    ordering = ("email",)
+    inlines = (MembershipOfUserInline,)
+
+    def get_inlines(self, request: HttpRequest, obj: User | None) -> tuple[type, ...]:
+        return self.inlines if obj is not None else ()
+
+
+# --- Organizations -----------------------------------------------------------------------------------------
+
+
+class SuspendedFilter(admin.SimpleListFilter):
+    title = "suspended"
+    parameter_name = "suspended"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Suspended"), ("no", "Active")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Organization]) -> QuerySet[Organization]:
+        if self.value() == "yes":
+            return queryset.filter(suspended_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(suspended_at__isnull=True)
+        return queryset
+
+
+class OrganizationAddForm(forms.ModelForm):
+    owner_email = forms.EmailField(label="Owner", help_text="Email address of an existing user; becomes the owner.")
+
+    class Meta:
+        model = Organization
+        fields = ("name", "slug")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].required = False
+        self.fields["slug"].help_text = "Leave empty to derive it from the name."
+
+    def clean_owner_email(self) -> User:
+        email = self.cleaned_data["owner_email"].strip()
+        owner = User.objects.filter(email__iexact=email).first()
+        if owner is None:
+            raise ValidationError("No user has this email address. Create the user first.")
+        return owner
+
+
+class MembershipOfOrganizationInline(admin.TabularInline):
+    model = Membership
+    fk_name = "organization"
+    fields = ("user", "role", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name = "member"
+    verbose_name_plural = "members (change roles on the member's own page)"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
+        return super().get_queryset(request).select_related("user")
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "is_suspended_display", "member_count", "is_personal", "created_at")
+    list_filter = (SuspendedFilter, "is_personal")
+    search_fields = ("name", "slug", "memberships__user__email")
+    ordering = ("name",)
+    date_hierarchy = "created_at"
+    actions = ("suspend_organizations", "reinstate_organizations")
+    inlines = (MembershipOfOrganizationInline,)
+    # Suspension changes only through the actions (which audit); the rest has no audited update service.
+    readonly_fields = ("name", "slug", "is_personal", "allow_keys_without_expiry", "suspended_at", "created_at")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Organization]:
+        return super().get_queryset(request).annotate(_member_count=Count("memberships", distinct=True))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Organization | None = None) -> tuple[str, ...]:
+        return () if obj is None else self.readonly_fields
+
+    def get_fields(self, request: HttpRequest, obj: Organization | None = None) -> tuple[str, ...]:
+        if obj is None:
+            return ("name", "slug", "owner_email")
+        return self.readonly_fields
+
+    def get_form(self, request: HttpRequest, obj: Organization | None = None, change: bool = False,
+                 **kwargs: Any) -> type[forms.ModelForm]:
+        if obj is None:
+            kwargs["form"] = OrganizationAddForm
+            kwargs["fields"] = ("name", "slug")
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_inlines(self, request: HttpRequest, obj: Organization | None) -> tuple[type, ...]:
+        return self.inlines if obj is not None else ()
+
+    def save_model(self, request: HttpRequest, obj: Organization, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            # Every field is read-only on the change page; nothing to write, and nothing unaudited.
+            return
+        created = services.organization_create(
+            name=form.cleaned_data["name"],
+            slug=form.cleaned_data.get("slug") or None,
+            owner=form.cleaned_data["owner_email"],
+            actor=request.user,
+        )
+        # The admin goes on to log and redirect with ``obj``: make it the row the service made.
+        obj.pk, obj.slug, obj.created_at = created.pk, created.slug, created.created_at
+        obj._state.adding = False
+        obj._state.db = created._state.db
+
+    def has_delete_permission(self, request: HttpRequest, obj: Organization | None = None) -> bool:
+        # Deleting would take every credential and member with it, unaudited; suspend instead.
+        return False
+
+    @admin.display(description="suspended", boolean=True, ordering="suspended_at")
+    def is_suspended_display(self, obj: Organization) -> bool:
+        return obj.is_suspended
+
+    @admin.display(description="members", ordering="_member_count")
+    def member_count(self, obj: Organization) -> int:
+        return obj._member_count
+
+    @admin.action(description="Suspend selected organizations (every credential stops working)",
+                  permissions=["change"])
+    def suspend_organizations(self, request: HttpRequest, queryset: QuerySet[Organization]) -> None:
+        changed = 0
+        for organization in queryset:
+            if not organization.is_suspended:
+                services.organization_suspend(organization=organization, actor=request.user)
+                changed += 1
+        self.message_user(request, f"Suspended {changed} organization(s).", messages.SUCCESS)
+
+    @admin.action(description="Reinstate selected organizations", permissions=["change"])
+    def reinstate_organizations(self, request: HttpRequest, queryset: QuerySet[Organization]) -> None:
+        changed = 0
+        for organization in queryset:
+            if organization.is_suspended:
+                services.organization_reinstate(organization=organization, actor=request.user)
+                changed += 1
+        self.message_user(request, f"Reinstated {changed} organization(s).", messages.SUCCESS)
+
+
+# --- Memberships -------------------------------------------------------------------------------------------
+
+
+class MembershipChangeForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ("role",)
+
+    def clean_role(self) -> str:
+        role = self.cleaned_data["role"]
+        # Checked here too so staff see the rule in the form; the service checks again under a lock.
+        if (
+            self.instance.role == Role.OWNER
+            and role != Role.OWNER
+            and owner_count(self.instance.organization) <= 1
+        ):
+            raise ValidationError(services.LAST_OWNER_MESSAGE)
+        return role
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    form = MembershipChangeForm
+    list_display = ("user", "organization", "role", "created_at")
+    list_filter = ("role",)
+    list_select_related = ("user", "organization")
+    search_fields = ("user__email", "organization__name", "organization__slug")
+    fields = ("organization", "user", "role", "created_at")
+    readonly_fields = ("organization", "user", "created_at")
+    actions = ("remove_members",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # People join through invitations (see Invitations), or as owners of a new organization.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Membership | None = None) -> bool:
+        # Removal goes through the "remove" action, which keeps the last-owner rule and audits.
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Membership, form: forms.ModelForm, change: bool) -> None:
+        if "role" not in form.changed_data:
+            return
+        services.membership_change_role(
+            access=staff_access(obj.organization, request.user),
+            membership=obj,
+            role=form.cleaned_data["role"],
+            actor=request.user,
+        )
+
+    @admin.action(description="Remove selected members from their organization", permissions=["change"])
+    def remove_members(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        removed = 0
+        for membership in queryset.select_related("organization", "user"):
+            try:
+                services.membership_remove(
+                    access=staff_access(membership.organization, request.user),
+                    membership=membership,
+                    actor=request.user,
+                )
+            except (ValidationError, PermissionDenied) as error:
+                self.message_user(request, f"{membership.user} in {membership.organization}: {_error_text(error)}",
+                                  messages.ERROR)
+            else:
+                removed += 1
+        if removed:
+            self.message_user(request, f"Removed {removed} member(s).", messages.SUCCESS)
+
+
+# --- Invitations -------------------------------------------------------------------------------------------
+
+
+class StatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("pending", "Pending"), ("accepted", "Accepted"), ("revoked", "Revoked"), ("expired", "Expired")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> QuerySet[Invitation]:
+        now = timezone.now()
+        open_ = queryset.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+        match self.value():
+            case "pending":
+                return open_.filter(expires_at__gt=now)
+            case "expired":
+                return open_.filter(expires_at__lte=now)
+            case "accepted":
+                return queryset.filter(accepted_at__isnull=False)
+            case "revoked":
+                return queryset.filter(accepted_at__isnull=True, revoked_at__isnull=False)
+        return queryset
+
+
+class InvitationAddForm(forms.ModelForm):
+    class Meta:
+        model = Invitation
+        fields = ("organization", "email", "role")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        organization, email = cleaned.get("organization"), cleaned.get("email")
+        # The service refuses this too; checking here shows it in the form instead of failing the request.
+        if organization and email and organization.memberships.filter(user__email__iexact=email.strip()).exists():
+            self.add_error("email", "This person is already a member.")
+        return cleaned
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Invitations; the token only ever goes by e-mail and its hash is never shown."""
+
+    list_display = ("email", "organization", "role", "status", "invited_by", "created_at", "expires_at")
+    list_filter = (StatusFilter, "role")
+    list_select_related = ("organization", "invited_by")
+    search_fields = ("email", "organization__name", "organization__slug")
+    exclude = ("token_hash",)
+    readonly_fields = ("organization", "email", "role", "status", "invited_by", "created_at", "expires_at",
+                       "accepted_at", "accepted_by", "revoked_at")
+    autocomplete_fields = ("organization",)
+    actions = ("revoke_invitations",)
+
+    def get_fields(self, request: HttpRequest, obj: Invitation | None = None) -> tuple[str, ...]:
+        if obj is None:
+            return ("organization", "email", "role")
+        return self.readonly_fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Invitation | None = None) -> tuple[str, ...]:
+        return () if obj is None else self.readonly_fields
+
+    def get_form(self, request: HttpRequest, obj: Invitation | None = None, change: bool = False,
+                 **kwargs: Any) -> type[forms.ModelForm]:
+        if obj is None:
+            kwargs["form"] = InvitationAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Invitation, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            return
+        invitation, _token = services.invitation_create(
+            access=staff_access(form.cleaned_data["organization"], request.user),
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+            actor=request.user,
+        )
+        obj.pk, obj.token_hash, obj.expires_at = invitation.pk, invitation.token_hash, invitation.expires_at
+        obj._state.adding = False
+        obj._state.db = invitation._state.db
+
+    def has_delete_permission(self, request: HttpRequest, obj: Invitation | None = None) -> bool:
+        return False
+
+    @admin.display(description="status")
+    def status(self, obj: Invitation) -> str:
+        return obj.status
+
+    @admin.action(description="Revoke selected invitations", permissions=["change"])
+    def revoke_invitations(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+        revoked = 0
+        for invitation in queryset.select_related("organization"):
+            if not invitation.is_pending:
+                continue
+            services.invitation_revoke(
+                access=staff_access(invitation.organization, request.user), invitation=invitation, actor=request.user
+            )
+            revoked += 1
+        self.message_user(request, f"Revoked {revoked} invitation(s).", messages.SUCCESS)
