@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("audit.urls")),
     path("", include("apikeys.urls")),
+    path("", include("oauthapps.dashboard_urls")),
 ]
