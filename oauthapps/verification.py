@@ -4,63 +4,80 @@ from __future__ import annotations
 
 import hashlib
 
-from django.db.models import OuterRef, Subquery
+from django.db import connection
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
-from accounts.models import Membership
+from accounts.models import Membership, Organization, User
+from oauthapps.models import OAuthClient, TokenOrganization
 from portal import scopes as scope_registry
 from portal.callers import Caller
+from portal.rows import db_value, model_from_row
+
+# Tokens are stored as SHA-256 checksums (DOT's RFC 9700 storage), so the lookup is by checksum. The token's
+# organization, its client and the client's organization, and for a person's token that person and their
+# current role in the organization, all come back in this one query. Written as SQL because it runs on every
+# request (see KEY_QUERY in apikeys.verification for the reason and bench/api_bench.py for the figures).
+TOKEN_QUERY = f"""
+SELECT t.id, t.expires, t.scope, t.user_id,
+       c.id, c.client_id, c.name, c.organization_id, c.application_id, c.rate_limit_per_minute, c.revoked_at,
+       client_org.suspended_at,
+       b.organization_id, token_org.suspended_at,
+       u.email, u.is_active,
+       (SELECT m.role FROM {Membership._meta.db_table} m
+         WHERE m.user_id = t.user_id AND m.organization_id = b.organization_id)
+  FROM {AccessToken._meta.db_table} t
+  JOIN {OAuthClient._meta.db_table} c ON c.id = t.application_id
+  JOIN {Organization._meta.db_table} client_org ON client_org.id = c.organization_id
+  JOIN {TokenOrganization._meta.db_table} b ON b.access_token_id = t.id
+  JOIN {Organization._meta.db_table} token_org ON token_org.id = b.organization_id
+  LEFT JOIN {User._meta.db_table} u ON u.id = t.user_id
+ WHERE t.token_checksum = %s
+"""  # noqa: S608 (names from model metadata; values are bound)
 
 
 def verify_access_token(token: str) -> Caller | None:
     """The caller for a live access token, or None.
 
-    Tokens are stored as SHA-256 checksums (DOT's RFC 9700 storage), so the lookup is by checksum. The
-    token's organization, its client, the client's organization and, for a person's token, that person's
-    current role in the organization come back in the same query. A revoked token is deleted by DOT, so
-    revocation holds at once everywhere; nothing is cached.
+    A revoked token is deleted by DOT, so revocation holds at once everywhere; nothing is cached. A person's
+    token never outlives their membership nor exceeds their current role.
     """
     if not token or len(token) > 255:
         return None
-    checksum = hashlib.sha256(token.encode()).hexdigest()
-    role = Membership.objects.filter(
-        user=OuterRef("user_id"), organization=OuterRef("binding__organization_id")
-    ).values("role")[:1]
-    access_token = (
-        AccessToken.objects.select_related(
-            "application", "application__organization", "application__application", "user",
-            "binding__organization",
-        )
-        .annotate(member_role=Subquery(role))
-        .filter(token_checksum=checksum)
-        .first()
-    )
-    if access_token is None or access_token.expires <= timezone.now():
+    with connection.cursor() as cursor:
+        cursor.execute(TOKEN_QUERY, [hashlib.sha256(token.encode()).hexdigest()])
+        row = cursor.fetchone()
+    if row is None:
         return None
-    client = access_token.application
-    binding = getattr(access_token, "binding", None)
-    if client is None or binding is None or client.revoked_at is not None:
+    (token_id, expires, scope, user_id, client_pk, client_id, client_name, client_org_id, application_id,
+     rate_limit, client_revoked_at, client_org_suspended_at, organization_id, organization_suspended_at,
+     email, is_active, role) = row
+    expires = db_value(AccessToken._meta.get_field("expires"), expires)
+    if expires <= timezone.now() or client_revoked_at is not None:
         return None
-    organization = binding.organization
-    if organization.suspended_at is not None or client.organization.suspended_at is not None:
+    if client_org_suspended_at is not None or organization_suspended_at is not None:
         return None
-    scopes = set(access_token.scope.split())
-    user = access_token.user
-    if user is not None:
-        # A person's token never outlives their membership, nor exceeds their current role.
-        if not user.is_active or access_token.member_role is None:
+    scopes = set(scope.split())
+    user = None
+    if user_id is not None:
+        if not is_active or role is None:
             return None
-        scopes &= set(scope_registry.role_ceiling(access_token.member_role))
+        scopes &= set(scope_registry.role_ceiling(role))
+        user = model_from_row(User, {"id": user_id, "email": email, "is_active": is_active})
+    client = model_from_row(OAuthClient, {
+        "id": client_pk, "client_id": client_id, "name": client_name, "organization_id": client_org_id,
+        "application_id": application_id, "rate_limit_per_minute": rate_limit,
+    })
+    access_token = model_from_row(AccessToken, {"id": token_id, "expires": expires, "scope": scope,
+                                                "user_id": user_id, "application_id": client_pk})
     return Caller(
         auth_type="oauth2",
-        organization=organization,
+        organization_id=organization_id,
         scopes=frozenset(scopes),
         user=user,
-        role=access_token.member_role,
+        role=role,
         credential=access_token,
-        application=client.application,
         client=client,
-        expires_at=access_token.expires,
-        rate_limit_per_minute=client.rate_limit_per_minute,
+        expires_at=expires,
+        rate_limit_per_minute=rate_limit,
     )

@@ -15,34 +15,69 @@ from portal import scopes as scope_registry
 
 
 @dataclass(frozen=True)
+class CredentialActor:
+    """How the audit log names a credential acting for a person (an OAuth token of a user)."""
+
+    audit_actor_type: str
+    audit_actor_id: str
+    label: str
+    audit_actor_user: Any = None
+
+    def __str__(self) -> str:
+        return self.label
+
+
+@dataclass(frozen=True)
 class Caller:
+    """``organization`` is loaded on first use: authentication on the hot path knows only its id, and an
+    endpoint such as ``/hello`` never needs more."""
+
     auth_type: str  # "api_key", "oauth2", "session", "dashboard" or "system"
-    organization: Organization
+    organization_id: int
     scopes: frozenset[str]
     user: Any = None
     role: str | None = None
     credential: Any = None  # the ApiKey or OAuth access token, when there is one
-    application: Any = None
     client: Any = None  # the OAuth client, for OAuth tokens
     expires_at: datetime | None = None
     rate_limit_per_minute: int | None = None
-    extra: dict = field(default_factory=dict, compare=False)
+    loaded_organization: Organization | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def organization(self) -> Organization:
+        if self.loaded_organization is None:
+            object.__setattr__(self, "loaded_organization", Organization.objects.get(pk=self.organization_id))
+        return self.loaded_organization
 
     @classmethod
     def for_member(cls, organization: Organization, user: Any, role: str, auth_type: str = "dashboard") -> Caller:
         """A person acting through the dashboard or a session: their role decides their scopes."""
-        return cls(auth_type=auth_type, organization=organization, user=user, role=role,
-                   scopes=frozenset(scope_registry.role_ceiling(role)))
+        return cls(auth_type=auth_type, organization_id=organization.pk, loaded_organization=organization,
+                   user=user, role=role, scopes=frozenset(scope_registry.role_ceiling(role)))
 
     @classmethod
     def system(cls, organization: Organization, actor: Any = None) -> Caller:
         """Staff in the admin, or a management command: every scope."""
-        return cls(auth_type="system", organization=organization, user=actor,
-                   scopes=frozenset(scope_registry.registry()))
+        return cls(auth_type="system", organization_id=organization.pk, loaded_organization=organization,
+                   user=actor, scopes=frozenset(scope_registry.registry()))
+
+    @property
+    def application(self) -> Any:
+        """The developer application behind the credential (loaded on first use), if any."""
+        if self.client is not None:
+            return self.client.application
+        if self.auth_type == "api_key":
+            return self.credential.application
+        return None
 
     @property
     def audit_actor(self) -> Any:
-        """What the audit log names as the actor: the credential if there is one, else the person."""
+        """What the audit log names as the actor: the credential if there is one, else the person.
+
+        An OAuth access token (DOT's model, which knows nothing of the audit log) is named by its client,
+        with the person it acts for."""
+        if self.auth_type == "oauth2" and self.client is not None:
+            return OAuthTokenActor(self.client, self.user)
         return self.credential if self.credential is not None else self.user
 
     @property
@@ -55,3 +90,19 @@ class Caller:
 
     def missing_scopes(self, required: list[str]) -> list[str]:
         return scope_registry.missing(self.scopes, required)
+
+
+class OAuthTokenActor:
+    """An OAuth access token as an audit actor: its client, and the person it acts for (if any)."""
+
+    audit_actor_type = "oauth_client"
+
+    def __init__(self, client: Any, user: Any = None) -> None:
+        self.client, self.audit_actor_user = client, user
+
+    @property
+    def audit_actor_id(self) -> str:
+        return self.client.client_id
+
+    def __str__(self) -> str:
+        return f"{self.client} (OAuth)" + (f" for {self.audit_actor_user}" if self.audit_actor_user else "")

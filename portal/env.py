@@ -50,6 +50,10 @@ def database_from_url(url: str, base_dir: Path) -> dict:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": name if Path(name).is_absolute() else str(base_dir / name),
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
+            # Keep the connection between requests: opening one (and setting WAL) on every request costs more
+            # than the request itself.
+            "CONN_MAX_AGE": 600,
+            "CONN_HEALTH_CHECKS": True,
         }
     if parsed.scheme in {"postgres", "postgresql", "pgsql"}:
         options = {key: values[-1] for key, values in parse_qs(parsed.query).items()}

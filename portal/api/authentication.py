@@ -46,10 +46,9 @@ def header_credentials(request: Request) -> tuple[str | None, str | None]:
 def caller_for_key(key) -> Caller:
     return Caller(
         auth_type="api_key",
-        organization=key.organization,
+        organization_id=key.organization_id,
         scopes=frozenset(key.scopes),
         credential=key,
-        application=key.application,
         expires_at=key.expires_at,
         rate_limit_per_minute=key.rate_limit_per_minute,
     )
