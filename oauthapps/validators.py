@@ -101,8 +101,12 @@ class PortalOAuth2Validator(OAuth2Validator):
         return refresh_token
 
     def _save_bearer_token(self, token, request, *args, **kwargs) -> None:
-        super()._save_bearer_token(token, request, *args, **kwargs)
         client = request.client
+        if "refresh_token" not in (client.grant_types or []):
+            # oauthlib issues a refresh token with every authorization code; a client not allowed the
+            # refresh_token grant could never use it, so it is neither stored nor sent.
+            token.pop("refresh_token", None)
+        super()._save_bearer_token(token, request, *args, **kwargs)
         audit_record(
             action="oauth_token.issued",
             actor=client,

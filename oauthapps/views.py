@@ -77,6 +77,14 @@ class ConsentView(AuthorizationView):
                 return self.form_invalid(form)
         return super().form_valid(form)
 
+    def form_invalid(self, form):
+        # FormView re-renders with the form alone; the page also needs the client and the scopes it asks for
+        # (oauthlib validates the request again when the form is sent back).
+        client = OAuthClient.objects.select_related("organization").filter(
+            client_id=form.data.get("client_id", "")[:100]).first()
+        scopes = [s for s in str(form.data.get("scope", "")).split() if s in scope_registry.registry()]
+        return self.render_to_response(self.get_context_data(form=form, application=client, scopes=scopes))
+
     def create_authorization_response(self, request, scopes, credentials, allow):
         membership = getattr(self, "portal_membership", None)
         if allow and membership is not None:
@@ -96,10 +104,14 @@ class ConsentView(AuthorizationView):
 
 
 class PortalTokenView(TokenView):
-    """``/oauth/token/``. Responses carry ``Cache-Control: no-store`` (oauthlib sets it; kept explicit)."""
+    """``/oauth/token/``. Responses carry ``Cache-Control: no-store`` (oauthlib sets it; kept explicit).
+
+    DOT's ``TokenView.post`` answers the device-code grant itself, before the server sees it (and fails with
+    a 500 when ``device_code`` is missing); the portal offers no device grant, so every request goes to the
+    portal's server, which answers ``unsupported_grant_type`` for it."""
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        response = super().post(request, *args, **kwargs)
+        response = self.authorization_flow_token_response(request)
         response["Cache-Control"] = "no-store"
         response["Pragma"] = "no-cache"
         return response

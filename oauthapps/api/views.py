@@ -19,6 +19,7 @@ from oauthapps.models import OAuthClient
 from portal.api.base import PortalAPIView, StrictInputSerializer, show_once
 from portal.api.errors import AUTH_FAILED, error_response
 from portal.api.fields import iso
+from portal.api.pagination import NewestFirstPagination
 
 
 class OAuthClientOutput(serializers.Serializer):
@@ -58,8 +59,13 @@ class OAuthClientPatchInput(StrictInputSerializer):
     rateLimitPerMinute = serializers.IntegerField(required=False, allow_null=True)  # noqa: N815
 
 
+class OAuthClientPagination(NewestFirstPagination):
+    ordering = ("-created", "-id")  # DOT's application model names it ``created``, not ``created_at``
+
+
 class OAuthClientListView(PortalAPIView):
     required_scopes = {"GET": ["apps:read"], "POST": ["apps:write"]}
+    pagination_class = OAuthClientPagination
 
     def get(self, request: Request) -> Response:
         return self.paginate(selectors.organization_oauth_clients(self.caller.organization), OAuthClientOutput,
