@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -47,19 +48,47 @@ from accounts.services import (
 )
 from audit.selectors import organization_audit_events
 from portal.conf import portal_settings
+from portal.ratelimit import LimiterUnavailable, guessing_blocked, record_failure
 
 SESSION_CURRENT_ORG = "current_org"
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+logger = logging.getLogger(__name__)
 
 
 # --- Signing in and out ---------------------------------------------------------------------------------
 
 
 class LoginView(auth_views.LoginView):
-    """Django's sign-in: the session key is renewed at sign-in; failures are audited by a signal receiver."""
+    """Django's sign-in: the session key is renewed at sign-in; failures are audited by a signal receiver and
+    limited per email and per client IP (``portal.ratelimit``), failing closed when the cache is down."""
 
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        email = request.POST.get("username", "")
+        try:
+            wait = guessing_blocked(request, kind="sign_in", identifier=email)
+        except LimiterUnavailable:
+            return self._refuse("Sign-in is unavailable for a moment. Please try again shortly.", 503, 5)
+        if wait is not None:
+            return self._refuse(f"Too many failed sign-in attempts. Try again in {wait} seconds.", 429, wait)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form: EmailAuthenticationForm) -> HttpResponse:
+        try:
+            record_failure(self.request, kind="sign_in", identifier=form.data.get("username", ""))
+        except LimiterUnavailable:
+            logger.error("Could not count a failed sign-in: the cache is unreachable")
+        return super().form_invalid(form)
+
+    def _refuse(self, message: str, status: int, retry_after: int) -> HttpResponse:
+        # An unbound form: binding would try the password, and that attempt must not happen.
+        form = self.get_form_class()(request=self.request, initial={"username": self.request.POST.get("username")})
+        response = self.render_to_response(self.get_context_data(form=form, refusal=message), status=status)
+        response["Retry-After"] = str(retry_after)
+        return response
 
 
 class LogoutView(auth_views.LogoutView):

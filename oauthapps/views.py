@@ -21,6 +21,7 @@ from audit.services import audit_record
 from oauthapps.models import OAuthClient
 from oauthapps.validators import sha256
 from portal import scopes as scope_registry
+from portal.ratelimit import LimiterUnavailable, guessing_blocked, record_failure
 
 logger = logging.getLogger(__name__)
 
@@ -111,29 +112,65 @@ class PortalTokenView(TokenView):
     portal's server, which answers ``unsupported_grant_type`` for it."""
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        client_id = client_credentials_from_request(request)[0]
+        try:
+            wait = guessing_blocked(request, kind="client_auth", identifier=client_id)
+        except LimiterUnavailable:
+            return self._no_store(oauth_error(503, "temporarily_unavailable",
+                                              "Try again shortly.", retry_after=SERVICE_RETRY_SECONDS))
+        if wait is not None:
+            return self._no_store(oauth_error(429, "rate_limited", f"Too many failed attempts. Retry in {wait} s.",
+                                              retry_after=wait))
         response = self.authorization_flow_token_response(request)
+        if response.status_code == 401:  # invalid_client: an unknown client id or a wrong secret
+            record_client_auth_failure(request, client_id)
+        return self._no_store(response)
+
+    @staticmethod
+    def _no_store(response: HttpResponse) -> HttpResponse:
         response["Cache-Control"] = "no-store"
         response["Pragma"] = "no-cache"
         return response
+
+
+SERVICE_RETRY_SECONDS = 5
+
+
+def oauth_error(status: int, error: str, description: str, *, retry_after: int | None = None) -> JsonResponse:
+    response = JsonResponse({"error": error, "error_description": description}, status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def record_client_auth_failure(request: HttpRequest, client_id: str) -> None:
+    """Count a failed client authentication (shared by /oauth/token/ and POST /api/v1/auth)."""
+    try:
+        record_failure(request, kind="client_auth", identifier=client_id)
+    except LimiterUnavailable:
+        logger.error("Could not count a failed client authentication: the cache is unreachable")
 
 
 class PortalRevokeTokenView(RevokeTokenView):
     """``/oauth/revoke/`` (RFC 7009)."""
 
 
-def authenticate_client_from_request(request: HttpRequest) -> OAuthClient | None:
-    """A confidential client from HTTP Basic or the form body, checked against its hashed secret."""
-    client_id = secret = None
+def client_credentials_from_request(request: HttpRequest) -> tuple[str, str]:
+    """``(client_id, client_secret)`` from HTTP Basic (RFC 6749 2.3.1) or the form body; blanks when absent."""
     authorization = request.META.get("HTTP_AUTHORIZATION", "")
     if authorization[:6].lower() == "basic ":
         try:
-            decoded = base64.b64decode(authorization[6:].strip()).decode()
-            client_id, _, secret = decoded.partition(":")
-            client_id, secret = unquote(client_id), unquote(secret)
+            decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
         except (ValueError, UnicodeDecodeError):
-            return None
-    else:
-        client_id, secret = request.POST.get("client_id"), request.POST.get("client_secret")
+            return "", ""
+        client_id, _, secret = decoded.partition(":")
+        return unquote(client_id), unquote(secret)
+    return request.POST.get("client_id", ""), request.POST.get("client_secret", "")
+
+
+def authenticate_client_from_request(request: HttpRequest) -> OAuthClient | None:
+    """A confidential client from HTTP Basic or the form body, checked against its hashed secret."""
+    client_id, secret = client_credentials_from_request(request)
     if not client_id or not secret or len(client_id) > 100:
         return None
     client = OAuthClient.objects.select_related("organization").filter(client_id=client_id).first()

@@ -16,6 +16,13 @@ DEFAULTS: dict[str, Any] = {
     "ENCRYPTION_KEYS": [],
     "BASE_URL": "http://localhost:8000",
     "RATELIMITS_ENABLED": True,
+    # Rates as "<count>/<period>" (s, m, h, d), checked at start-up.
+    "API_READ_RATE": "100/m",
+    "API_WRITE_RATE": "100/m",
+    "CLIENT_AUTH_FAILURES_PER_CLIENT": "30/m",
+    "CLIENT_AUTH_FAILURES_PER_IP": "60/m",
+    "SIGN_IN_FAILURES_PER_EMAIL": "10/m",
+    "SIGN_IN_FAILURES_PER_IP": "50/m",
     # Number of reverse proxies in front of the portal whose X-Forwarded-For entries are trusted.
     "TRUSTED_PROXY_COUNT": 0,
     "INVITATION_TTL_DAYS": 7,

@@ -206,7 +206,11 @@ PORTAL = {
     "BASE_URL": PORTAL_BASE_URL,
     "RATELIMITS_ENABLED": env_bool("PORTAL_RATELIMITS", True),
     "TRUSTED_PROXY_COUNT": env_int("PORTAL_TRUSTED_PROXY_COUNT", 0),
+    "API_READ_RATE": os.environ.get("PORTAL_API_READ_RATE", "100/m"),
+    "API_WRITE_RATE": os.environ.get("PORTAL_API_WRITE_RATE", "100/m"),
 }
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_CACHE_PREFIX = "rl:"
 
 LOGGING = {
     "version": 1,

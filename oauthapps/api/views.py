@@ -16,10 +16,12 @@ from rest_framework.response import Response
 from apikeys.selectors import access_application_by_id
 from oauthapps import selectors, services
 from oauthapps.models import OAuthClient
+from oauthapps.views import SERVICE_RETRY_SECONDS, record_client_auth_failure
 from portal.api.base import PortalAPIView, StrictInputSerializer, show_once
-from portal.api.errors import AUTH_FAILED, error_response
+from portal.api.errors import AUTH_FAILED, RateLimited, ServiceUnavailable, error_response
 from portal.api.fields import iso
 from portal.api.pagination import NewestFirstPagination
+from portal.ratelimit import LimiterUnavailable, guessing_blocked
 
 
 class OAuthClientOutput(serializers.Serializer):
@@ -141,6 +143,12 @@ class JsonTokenView(PortalAPIView):
 
     def post(self, request: Request):
         data = self.validated(TokenRequestInput, request)
+        try:
+            wait = guessing_blocked(request._request, kind="client_auth", identifier=data["clientId"])
+        except LimiterUnavailable:
+            raise ServiceUnavailable(retry_after=SERVICE_RETRY_SECONDS) from None
+        if wait is not None:
+            raise RateLimited(retry_after=wait, detail="Too many failed attempts. Retry after the Retry-After time.")
         form = {"grant_type": "client_credentials", "client_id": data["clientId"],
                 "client_secret": data["clientSecret"]}
         if data.get("scope"):
@@ -150,6 +158,8 @@ class JsonTokenView(PortalAPIView):
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
         payload = json.loads(body)
+        if payload.get("error") == "invalid_client":
+            record_client_auth_failure(request._request, data["clientId"])
         if status_code == 200:
             return show_once(Response({
                 "accessToken": payload["access_token"],

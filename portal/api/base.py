@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from portal.api.errors import RateLimited
 from portal.callers import Caller
+from portal.ratelimit import api_usage
 
 
 class StrictInputSerializer(serializers.Serializer):
@@ -25,10 +27,43 @@ class StrictInputSerializer(serializers.Serializer):
 
 
 class PortalAPIView(APIView):
-    """Authentication, scope checks, errors and rate limits come from ``REST_FRAMEWORK`` settings."""
+    """Every API view: authentication, scope checks and errors from ``REST_FRAMEWORK`` settings, and the rate
+    limit, counted here once for every endpoint (``portal.ratelimit``)."""
 
     required_scopes: list[str] | dict[str, list[str]] = []
     pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
+
+    def perform_authentication(self, request: Request) -> None:
+        super().perform_authentication(request)
+        caller = request.auth if isinstance(request.auth, Caller) else None
+        usage = self._count(request, caller)
+        if usage is not None and usage.exceeded:
+            raise RateLimited(retry_after=usage.retry_after)
+
+    def handle_exception(self, exc: Exception):
+        if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed) \
+                and not hasattr(self.request._request, "portal_ratelimit"):
+            # A refused credential still counts, per client IP: guessing keys is not free either.
+            usage = self._count(self.request, None)
+            if usage is not None and usage.exceeded:
+                exc = RateLimited(retry_after=usage.retry_after)
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request: Request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        usage = getattr(request._request, "portal_ratelimit", None)
+        if usage is not None:
+            for name, value in usage.headers().items():
+                response[name] = value
+            if usage.exceeded:
+                response["Retry-After"] = str(usage.retry_after)
+        return response
+
+    @staticmethod
+    def _count(request: Request, caller: Caller | None):
+        usage = api_usage(request._request, caller)
+        request._request.portal_ratelimit = usage
+        return usage
 
     @property
     def caller(self) -> Caller:

@@ -8,8 +8,9 @@ from rest_framework.response import Response
 
 from portal import scopes as scope_registry
 from portal.api.base import PortalAPIView
-from portal.api.errors import NOT_FOUND, error_response
+from portal.api.errors import NOT_FOUND, RateLimited, error_response
 from portal.api.fields import iso
+from portal.ratelimit import api_usage
 
 
 class HelloView(PortalAPIView):
@@ -65,5 +66,13 @@ class ScopesView(PortalAPIView):
 
 
 def not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
-    """Any path under /api/ that names nothing, a trailing-slash variant included."""
-    return error_response(*NOT_FOUND)
+    """Any path under /api/ that names nothing, a trailing-slash variant included (counted per client IP)."""
+    usage = api_usage(request, None)
+    if usage is not None and usage.exceeded:
+        response = error_response(429, "RATE_LIMITED", RateLimited.default_detail)
+        response["Retry-After"] = str(usage.retry_after)
+    else:
+        response = error_response(*NOT_FOUND)
+    for name, value in (usage.headers() if usage else {}).items():
+        response[name] = value
+    return response
