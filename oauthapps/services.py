@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from oauth2_provider.models import AccessToken, RefreshToken
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken
+from oauth2_provider.settings import oauth2_settings
 
-from apikeys.models import Application
+from apikeys.models import ApiKey, Application
+from apikeys.services import application_get_or_create_default
 from audit.services import audit_record
-from oauthapps.models import DOT_GRANT_NAMES, OAuthClient, PluginCredential
+from oauthapps.models import DOT_GRANT_NAMES, OAuthClient, PluginCredential, SpentAuthorizationCode
 from oauthapps.redirects import clean_redirect_uris
 from oauthapps.server import GRANT_TYPES
 from portal import scopes as scope_registry
 from portal.callers import Caller
-from portal.encryption import encrypt
+from portal.conf import portal_settings
+from portal.encryption import decrypt, encrypt, reencrypt
+
+logger = logging.getLogger(__name__)
 
 CLIENT_TYPES = (OAuthClient.CLIENT_CONFIDENTIAL, OAuthClient.CLIENT_PUBLIC)
 
@@ -216,3 +227,130 @@ def oauth_tokens_revoke(*, actor, tokens) -> int:
         token.revoke()
         count += 1
     return count
+
+
+# Plugins ----------------------------------------------------------------------------------------------------
+
+PLUGIN_APPLICATION_NAME = "Plugins"
+PLUGIN_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
+
+
+@transaction.atomic
+def plugin_provision(*, organization, name: str, scopes: list[str], actor: Any = None
+                     ) -> tuple[PluginCredential, str, bool]:
+    """An internal plugin's client-credentials client, made once. Returns ``(credential, secret, created)``.
+
+    The plugin's secret is the one secret the portal keeps readable (encrypted with ``PORTAL_ENCRYPTION_KEYS``):
+    a redeploy of the plugin needs it again. Provisioning a name that exists makes nothing and returns the
+    existing client's secret; the same name in another organization is refused.
+    """
+    name = (name or "").strip()
+    if not PLUGIN_NAME_PATTERN.match(name):
+        raise ValidationError({"name": ["Use 1 to 60 lower-case letters, digits, '-' or '_', starting with a letter "
+                                        "or digit."]})
+    existing = PluginCredential.objects.select_related("client__organization").filter(name=name).first()
+    if existing is not None:
+        if existing.client.organization_id != organization.pk:
+            raise ValidationError({"name": [f"The plugin {name!r} is already provisioned for another organization."]})
+        return existing, decrypt(existing.encrypted_secret), False
+    caller = Caller.system(organization, actor=actor)
+    application = application_get_or_create_default(caller=caller, name=PLUGIN_APPLICATION_NAME)
+    client, secret = oauth_client_create(caller=caller, application=application, name=name,
+                                         client_type=OAuthClient.CLIENT_CONFIDENTIAL,
+                                         grant_types=["client_credentials"], allowed_scopes=scopes)
+    try:
+        with transaction.atomic():
+            credential = PluginCredential.objects.create(name=name, client=client, encrypted_secret=encrypt(secret))
+    except IntegrityError:
+        raise ValidationError({"name": [f"The plugin {name!r} was provisioned at the same time; run again."]}) from None
+    audit_record(action="plugin.provisioned", actor=caller.audit_actor, organization=organization, target=client,
+                 metadata={"plugin": name, "clientId": client.client_id, "allowedScopes": client.allowed_scopes})
+    return credential, secret, True
+
+
+def plugin_env_lines(*, credential: PluginCredential, secret: str | None = None) -> list[str]:
+    """The three lines of an environment file for a plugin. Decrypts the secret unless it is given.
+
+    Raises ``portal.encryption.DecryptionError`` when no configured key can read the stored secret.
+    """
+    if secret is None:
+        secret = decrypt(credential.encrypted_secret)
+    return [
+        f"OAUTH_CLIENT_ID={credential.client.client_id}",
+        f"OAUTH_CLIENT_SECRET={secret}",
+        f"API_BASE_URL={portal_settings.BASE_URL.rstrip('/')}/api/v1",
+    ]
+
+
+@transaction.atomic
+def encryption_keys_rotate() -> int:
+    """Re-encrypt every stored plugin secret under the first of ``PORTAL_ENCRYPTION_KEYS``.
+
+    All or nothing: one secret no configured key can read raises ``DecryptionError`` and changes nothing, so
+    the operator can put the missing key back and run again. Afterwards the older keys can be dropped.
+    """
+    count = 0
+    for credential in PluginCredential.objects.select_for_update().order_by("pk"):
+        credential.encrypted_secret = reencrypt(credential.encrypted_secret)
+        credential.save(update_fields=["encrypted_secret", "updated_at"])
+        count += 1
+    return count
+
+
+# Housekeeping -----------------------------------------------------------------------------------------------
+
+SPENT_CODE_RETENTION = timedelta(days=1)
+DEAD_KEY_RETENTION = timedelta(days=90)
+
+
+def _delete_in_batches(queryset: models.QuerySet, batch_size: int) -> int:
+    """Delete the rows of ``queryset`` a batch at a time (each its own short transaction); return how many."""
+    removed = 0
+    while True:
+        ids = list(queryset.order_by().values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return removed
+        queryset.model._default_manager.filter(pk__in=ids).delete()
+        removed += len(ids)
+
+
+def purge_expired(*, batch_size: int = 1000, now: datetime | None = None,
+                  progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
+    """Remove what can never be used again, in batches. Returns the number removed of each kind.
+
+    The rules are django-oauth-toolkit's ``clear_expired``: a refresh token lives ``REFRESH_TOKEN_EXPIRE_SECONDS``
+    past its access token's expiry; a revoked one is kept as long (reuse protection needs it to recognise a replay
+    and revoke the family); an access token that still has a refresh token stays (deleting it would orphan the
+    refresh token). Spent authorization codes are kept a day (a replay after that finds no code anyway), and API
+    keys that expired or were revoked more than 90 days ago go (lists and audit events keep their public id).
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    now = now or timezone.now()
+    refresh_lifetime = timedelta(seconds=oauth2_settings.REFRESH_TOKEN_EXPIRE_SECONDS or 0)
+    refresh_cutoff = now - refresh_lifetime
+    if oauth2_settings.REFRESH_TOKEN_REUSE_PROTECTION:
+        revoked_cutoff = refresh_cutoff
+    else:
+        revoked_cutoff = now - timedelta(seconds=oauth2_settings.REFRESH_TOKEN_GRACE_PERIOD_SECONDS or 0)
+    dead_key_cutoff = now - DEAD_KEY_RETENTION
+    plan: list[tuple[str, models.QuerySet]] = [
+        ("refresh tokens", RefreshToken.objects.filter(
+            models.Q(revoked__lte=revoked_cutoff)
+            | models.Q(revoked__isnull=True, access_token__isnull=True)
+            | models.Q(revoked__isnull=True, access_token__expires__lte=refresh_cutoff)
+        )),
+        ("access tokens", AccessToken.objects.filter(refresh_token__isnull=True, expires__lt=now)),
+        ("id tokens", IDToken.objects.filter(access_token__isnull=True, expires__lt=now)),
+        ("authorization codes", Grant.objects.filter(expires__lt=now)),
+        ("spent authorization codes", SpentAuthorizationCode.objects.filter(spent_at__lt=now - SPENT_CODE_RETENTION)),
+        ("api keys", ApiKey.objects.filter(models.Q(expires_at__lt=dead_key_cutoff)
+                                           | models.Q(revoked_at__lt=dead_key_cutoff))),
+    ]
+    removed: dict[str, int] = {}
+    for kind, queryset in plan:
+        removed[kind] = _delete_in_batches(queryset, batch_size)
+        logger.info("purge_expired: %s removed %d", kind, removed[kind])
+        if progress is not None:
+            progress(kind, removed[kind])
+    return removed
