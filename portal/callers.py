@@ -15,19 +15,6 @@ from portal import scopes as scope_registry
 
 
 @dataclass(frozen=True)
-class CredentialActor:
-    """How the audit log names a credential acting for a person (an OAuth token of a user)."""
-
-    audit_actor_type: str
-    audit_actor_id: str
-    label: str
-    audit_actor_user: Any = None
-
-    def __str__(self) -> str:
-        return self.label
-
-
-@dataclass(frozen=True)
 class Caller:
     """``organization`` is loaded on first use: authentication on the hot path knows only its id, and an
     endpoint such as ``/hello`` never needs more."""
