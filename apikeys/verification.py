@@ -26,7 +26,7 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 # running it (measured in bench/api_bench.py).
 KEY_COLUMNS = (
     "id", "organization_id", "application_id", "name", "public_id", "prefix", "environment", "key_hash", "scopes",
-    "expires_at", "rate_limit_per_minute", "allowed_ips", "last_used_at", "revoked_at", "rotated_at", "created_at",
+    "expires_at", "rate_limit_per_minute", "allowed_ips", "last_used_at", "revoked_at", "rotated_at",
 )
 KEY_QUERY = (
     f"SELECT {', '.join(f'k.{c}' for c in KEY_COLUMNS)}, o.suspended_at "  # noqa: S608 (names from model metadata; values are bound)
@@ -49,8 +49,7 @@ def load_key(public_id: str) -> tuple[ApiKey, datetime | None] | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    key = model_from_row(ApiKey, dict(zip(KEY_COLUMNS, row[:-1], strict=True)))
-    return key, row[-1]
+    return model_from_row(ApiKey, KEY_COLUMNS, row), row[-1]
 
 
 def verify_api_key(value: str, *, client_ip: str | None) -> ApiKey:

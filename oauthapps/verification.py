@@ -63,13 +63,14 @@ def verify_access_token(token: str) -> Caller | None:
         if not is_active or role is None:
             return None
         scopes &= set(scope_registry.role_ceiling(role))
-        user = model_from_row(User, {"id": user_id, "email": email, "is_active": is_active})
-    client = model_from_row(OAuthClient, {
-        "id": client_pk, "client_id": client_id, "name": client_name, "organization_id": client_org_id,
-        "application_id": application_id, "rate_limit_per_minute": rate_limit,
-    })
-    access_token = model_from_row(AccessToken, {"id": token_id, "expires": expires, "scope": scope,
-                                                "user_id": user_id, "application_id": client_pk})
+        user = model_from_row(User, ("id", "email", "is_active"), (user_id, email, is_active))
+    client = model_from_row(
+        OAuthClient,
+        ("id", "client_id", "name", "organization_id", "application_id", "rate_limit_per_minute"),
+        (client_pk, client_id, client_name, client_org_id, application_id, rate_limit),
+    )
+    access_token = model_from_row(AccessToken, ("id", "expires", "scope", "user_id", "application_id"),
+                                  (token_id, expires, scope, user_id, client_pk))
     return Caller(
         auth_type="oauth2",
         organization_id=organization_id,

@@ -3,33 +3,59 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from django.db import connection, models
 from django.utils.dateparse import parse_datetime
 
 
-def db_value(field: models.Field, value: Any) -> Any:
-    """SQLite hands back JSON as text and datetimes without a zone (stored in UTC); psycopg hands back Python
-    values with their zone."""
-    if value is None:
-        return None
-    if isinstance(field, models.JSONField) and isinstance(value, str):
-        return json.loads(value)
-    if isinstance(field, models.DateTimeField):
-        if isinstance(value, str):
-            value = parse_datetime(value)
-        if isinstance(value, datetime) and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-    if isinstance(field, models.BooleanField):
-        return bool(value)
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _datetime(value: Any) -> datetime | None:
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
     return value
 
 
-def model_from_row(model: type[models.Model], values: dict[str, Any]) -> models.Model:
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def converter(field: models.Field) -> Callable[[Any], Any]:
+    """SQLite hands back JSON as text, datetimes without a zone (stored in UTC) and booleans as 0/1; psycopg
+    hands back Python values. The converter makes both look like what the ORM would load."""
+    if isinstance(field, models.JSONField):
+        return _json
+    if isinstance(field, models.DateTimeField):
+        return _datetime
+    if isinstance(field, models.BooleanField):
+        return bool
+    return _as_is
+
+
+def db_value(field: models.Field, value: Any) -> Any:
+    return None if value is None else converter(field)(value)
+
+
+@cache
+def _plan(model: type[models.Model], attnames: tuple[str, ...]) -> tuple[list[str], list[int], list[Callable]]:
+    """For these columns: the model's field order (as ``from_db`` wants it), where each value sits in the row,
+    and how to convert it. Computed once per query shape."""
+    fields = [f for f in model._meta.concrete_fields if f.attname in attnames]
+    return ([f.attname for f in fields], [attnames.index(f.attname) for f in fields],
+            [converter(f) for f in fields])
+
+
+def model_from_row(model: type[models.Model], attnames: tuple[str, ...], row: tuple | list) -> models.Model:
     """An instance as the ORM would load it (``from_db``): fields not given are deferred, loaded on access,
     and a later ``save()`` writes only what was loaded."""
-    fields = [f for f in model._meta.concrete_fields if f.attname in values]
-    return model.from_db(connection.alias, [f.attname for f in fields],
-                         [db_value(f, values[f.attname]) for f in fields])
+    names, positions, converters = _plan(model, attnames)
+    values = [None if row[i] is None else convert(row[i]) for i, convert in zip(positions, converters, strict=True)]
+    return model.from_db(connection.alias, names, values)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
-from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,13 +18,11 @@ class HelloView(PortalAPIView):
 
     required_scopes: list[str] = []
 
-    class QuerySerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=100, required=False, default="World", allow_blank=False)
-
     def get(self, request: Request) -> Response:
-        query = self.QuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        return Response({"message": f"Hello {query.validated_data['name']}!"})
+        name = request.query_params.get("name", "World").strip()
+        if not name or len(name) > 100:
+            raise ValidationError({"name": ["Give a name of 1 to 100 characters."]})
+        return Response({"message": f"Hello {name}!"})
 
 
 class MeView(PortalAPIView):
