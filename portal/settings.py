@@ -116,7 +116,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "portal.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "portal",
             # Short timeouts: a Redis outage must not hang requests (section 7 of the contract).

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import socket
+
+import pytest
+from django.core.cache import caches
+from django.test import override_settings
+
+
+def redis_is_running() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+pytestmark = pytest.mark.skipif(not redis_is_running(), reason="needs the Redis server on 127.0.0.1:6379")
+
+CACHES = {"default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": "redis://127.0.0.1:6379/12"}}
+
+
+@override_settings(CACHES=CACHES)
+def test_incr_counts_from_zero_and_keeps_the_time_out():
+    cache = caches["default"]
+    cache.clear()
+    assert cache.add("counter", 0, 60)
+    assert [cache.incr("counter") for _ in range(3)] == [1, 2, 3]
+    client = cache._cache.get_client(None)
+    assert 0 < client.ttl(cache.make_key("counter")) <= 60
+
+
+@override_settings(CACHES=CACHES)
+def test_incr_of_a_missing_key_raises_and_leaves_nothing_behind():
+    cache = caches["default"]
+    cache.clear()
+    with pytest.raises(ValueError):
+        cache.incr("gone")
+    assert cache.get("gone") is None
