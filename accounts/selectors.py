@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -11,6 +12,9 @@ from django.utils import timezone
 
 from accounts.models import Invitation, Membership, Organization, User
 from accounts.roles import role_at_least
+
+if TYPE_CHECKING:
+    from portal.callers import Caller
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,13 @@ class OrgAccess:
     @property
     def role(self) -> str:
         return self.membership.role
+
+    @property
+    def caller(self) -> Caller:
+        """The person as services see them: their role in this organization decides their scopes."""
+        from portal.callers import Caller
+
+        return Caller.for_member(self.organization, self.membership.user, self.role)
 
 
 def access_organization_by_slug(user: User, slug: str, *, min_role: str | None = None) -> OrgAccess:

@@ -72,6 +72,15 @@ def user_signup(*, email: str, password: str, full_name: str = "") -> tuple[User
 
 
 @transaction.atomic
+def user_password_change(*, user: User, new_password: str) -> User:
+    """Set a new password (already validated by the form) and audit it; never logs the password."""
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    audit_record(action="user.password_changed", actor=user, target=user)
+    return user
+
+
+@transaction.atomic
 def organization_suspend(*, organization: Organization, actor: object, reason: str = "") -> Organization:
     """Suspend: every credential of the organization fails until it is reinstated."""
     organization = Organization.objects.select_for_update().get(pk=organization.pk)

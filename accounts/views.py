@@ -6,10 +6,9 @@ import logging
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -44,10 +43,13 @@ from accounts.services import (
     membership_change_role,
     membership_remove,
     organization_create,
+    user_password_change,
     user_signup,
 )
+from apikeys.selectors import organization_getting_started
 from audit.selectors import organization_audit_events
 from portal.conf import portal_settings
+from portal.forms import posted_data
 from portal.ratelimit import LimiterUnavailable, guessing_blocked, record_failure
 
 SESSION_CURRENT_ORG = "current_org"
@@ -100,17 +102,22 @@ class LogoutView(auth_views.LogoutView):
         return response
 
 
-class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
-    """Keeps this session signed in and ends every other one (Django updates the session auth hash)."""
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Keeps this session signed in and ends every other one (the session auth hash changes)."""
 
     success_url = reverse_lazy("dashboard")
-    success_message = "Your password has been changed."
+
+    def form_valid(self, form) -> HttpResponse:
+        user_password_change(user=form.user, new_password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(self.request, form.user)
+        messages.success(self.request, "Your password has been changed.")
+        return redirect(self.success_url)
 
 
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("dashboard")
-    form = SignupForm(request.POST or None)
+    form = SignupForm(posted_data(request))
     if request.method == "POST" and form.is_valid():
         try:
             user, organization = user_signup(
@@ -138,6 +145,8 @@ def _render_overview(request: HttpRequest, access: OrgAccess) -> HttpResponse:
         "member_count": organization_members(organization).count(),
         "pending_invitation_count": organization_pending_invitations(organization).count(),
         "recent_events": organization_audit_events(organization)[:5],
+        "getting_started": organization_getting_started(organization),
+        "base_url": portal_settings.BASE_URL.rstrip("/"),
     }
     return render(request, "accounts/org_overview.html", context)
 
@@ -162,7 +171,7 @@ def org_overview(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def org_create(request: HttpRequest) -> HttpResponse:
-    form = OrganizationCreateForm(request.POST or None)
+    form = OrganizationCreateForm(posted_data(request))
     if request.method == "POST" and form.is_valid():
         try:
             organization = organization_create(
@@ -321,7 +330,7 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponseBase
 
     user = request.user
     email_matches = user.is_authenticated and user.email.lower() == invitation.email.lower()
-    signup_form = None if user.is_authenticated else SignupForm(request.POST or None, fixed_email=invitation.email)
+    signup_form = None if user.is_authenticated else SignupForm(posted_data(request), fixed_email=invitation.email)
     error = None
     if request.method == "POST":
         if email_matches:

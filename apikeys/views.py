@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.cache import never_cache
@@ -35,20 +35,11 @@ from apikeys.services import (
     application_update,
 )
 from portal import scopes as scope_registry
-from portal.callers import Caller
 from portal.conf import portal_settings
+from portal.forms import posted_data
 from portal.showonce import pop_secret, stash_secret
 
 SHOW_ONCE_KIND = "api_key"
-
-
-def _posted(request: HttpRequest) -> QueryDict | None:
-    """The form data of a POST, even an empty one (``request.POST or None`` would leave that form unbound)."""
-    return request.POST if request.method == "POST" else None
-
-
-def _caller(access: OrgAccess) -> Caller:
-    return Caller.for_member(access.organization, access.membership.user, access.role)
 
 
 def _access_reading_or_managing(request: HttpRequest, slug: str) -> OrgAccess:
@@ -65,10 +56,10 @@ def _access_reading_or_managing(request: HttpRequest, slug: str) -> OrgAccess:
 def app_list(request: HttpRequest, slug: str) -> HttpResponse:
     """The organization's applications; a POST creates one (developers and up)."""
     access = _access_reading_or_managing(request, slug)
-    form = ApplicationForm(_posted(request))
+    form = ApplicationForm(posted_data(request))
     if request.method == "POST" and form.is_valid():
         try:
-            application = application_create(caller=_caller(access), **form.cleaned_data)
+            application = application_create(caller=access.caller, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -90,10 +81,10 @@ def app_detail(request: HttpRequest, slug: str, app_id: int) -> HttpResponse:
     access = _access_reading_or_managing(request, slug)
     application = access_application_by_id(access.organization, app_id)
     initial = {"name": application.name, "description": application.description}
-    form = ApplicationForm(_posted(request), initial=initial)
+    form = ApplicationForm(posted_data(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            application_update(caller=_caller(access), application=application, **form.cleaned_data)
+            application_update(caller=access.caller, application=application, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -116,7 +107,7 @@ def app_delete(request: HttpRequest, slug: str, app_id: int) -> HttpResponse:
     access = access_organization_by_slug(request.user, slug, min_role=Role.DEVELOPER)
     application = access_application_by_id(access.organization, app_id)
     if request.method == "POST":
-        application_delete(caller=_caller(access), application=application)
+        application_delete(caller=access.caller, application=application)
         messages.success(request, f"{application.name} has been deleted and its keys revoked.")
         return redirect("app-list", slug)
     active_keys = organization_api_keys(access.organization, application=application, include_revoked=False)
@@ -153,11 +144,11 @@ def key_create(request: HttpRequest, slug: str, app_id: int) -> HttpResponse:
     """Every member may make a key, within what their role may grant; the service enforces that ceiling."""
     access = access_organization_by_slug(request.user, slug)
     application = access_application_by_id(access.organization, app_id)
-    form = ApiKeyCreateForm(_posted(request), role=access.role,
+    form = ApiKeyCreateForm(posted_data(request), role=access.role,
                             allow_no_expiry=access.organization.allow_keys_without_expiry)
     if request.method == "POST" and form.is_valid():
         try:
-            key, plaintext = api_key_create(caller=_caller(access), application=application,
+            key, plaintext = api_key_create(caller=access.caller, application=application,
                                             **form.service_arguments())
         except scope_registry.ScopeEscalation as refused:
             form.add_error(form.scope_error_field(),
@@ -201,7 +192,7 @@ def key_revoke(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
     key = access_api_key_by_id(access.organization, public_id)
     if request.method == "POST":
         already = key.revoked_at is not None
-        api_key_revoke(caller=_caller(access), key=key)
+        api_key_revoke(caller=access.caller, key=key)
         if already:
             messages.info(request, f"{key.name} ({key.masked}) was already revoked.")
         else:
@@ -215,10 +206,10 @@ def key_revoke(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
 def key_rotate(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
     access = access_organization_by_slug(request.user, slug, min_role=Role.DEVELOPER)
     key = access_api_key_by_id(access.organization, public_id)
-    form = ApiKeyRotateForm(_posted(request))
+    form = ApiKeyRotateForm(posted_data(request))
     if request.method == "POST" and form.is_valid():
         try:
-            new_key, plaintext = api_key_rotate(caller=_caller(access), key=key, **form.cleaned_data)
+            new_key, plaintext = api_key_rotate(caller=access.caller, key=key, **form.cleaned_data)
         except scope_registry.ScopeEscalation as refused:
             form.add_error(None, f"Your role cannot grant this key's scopes ({', '.join(refused.missing)}), "
                                  "so it cannot rotate it. Ask an admin or owner.")

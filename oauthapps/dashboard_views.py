@@ -26,7 +26,6 @@ from accounts.forms import add_service_errors
 from accounts.roles import Role, can_manage_credentials
 from accounts.selectors import OrgAccess, access_organization_by_slug
 from apikeys.selectors import access_application_by_id
-from apikeys.views import _caller, _posted
 from oauthapps.forms import REDIRECT_URI_HELP, OAuthClientCreateForm, OAuthClientForm
 from oauthapps.models import OAuthClient
 from oauthapps.selectors import access_oauth_client_by_id
@@ -39,6 +38,7 @@ from oauthapps.services import (
 )
 from portal import scopes as scope_registry
 from portal.conf import portal_settings
+from portal.forms import posted_data
 from portal.showonce import pop_secret, stash_secret
 
 # The session's show-once slot is shared with the API-key page; each page reads only its own kind.
@@ -82,10 +82,10 @@ def client_create(request: HttpRequest, slug: str, app_id: int) -> HttpResponse:
     """Register a client under an application (developers and up), within what the person's role may grant."""
     access = access_organization_by_slug(request.user, slug, min_role=Role.DEVELOPER)
     application = access_application_by_id(access.organization, app_id)
-    form = OAuthClientCreateForm(_posted(request), role=access.role)
+    form = OAuthClientCreateForm(posted_data(request), role=access.role)
     if request.method == "POST" and form.is_valid():
         try:
-            client, secret = oauth_client_create(caller=_caller(access), application=application,
+            client, secret = oauth_client_create(caller=access.caller, application=application,
                                                  **form.service_arguments())
         except scope_registry.ScopeEscalation as refused:
             form.add_error("allowed_scopes", _escalation_message(refused))
@@ -130,7 +130,7 @@ def client_edit(request: HttpRequest, slug: str, client_pk: int) -> HttpResponse
     form = OAuthClientForm(request.POST, role=access.role, client=client)
     if form.is_valid():
         try:
-            oauth_client_update(caller=_caller(access), client=client, **form.changes())
+            oauth_client_update(caller=access.caller, client=client, **form.changes())
         except scope_registry.ScopeEscalation as refused:
             form.add_error("allowed_scopes", _escalation_message(refused))
         except ValidationError as error:
@@ -150,7 +150,7 @@ def client_rotate(request: HttpRequest, slug: str, client_pk: int) -> HttpRespon
     error: str | None = None
     if request.method == "POST":
         try:
-            client, secret = oauth_client_rotate_secret(caller=_caller(access), client=client)
+            client, secret = oauth_client_rotate_secret(caller=access.caller, client=client)
         except ValidationError as refused:
             error = " ".join(refused.messages)
         else:
@@ -166,7 +166,7 @@ def client_delete(request: HttpRequest, slug: str, client_pk: int) -> HttpRespon
     access = access_organization_by_slug(request.user, slug, min_role=Role.DEVELOPER)
     client = access_oauth_client_by_id(access.organization, client_pk)
     if request.method == "POST":
-        oauth_client_delete(caller=_caller(access), client=client)
+        oauth_client_delete(caller=access.caller, client=client)
         messages.success(request, f"{client.name} has been deleted; its tokens no longer work.")
         return redirect("app-detail", slug, client.application_id)
     return render(request, "oauthapps/client_confirm_delete.html", {"access": access, "client": client})

@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="dashboard"), name="home"),
     path("admin/", admin.site.urls),
     path("", include("portal.api.urls")),
     path("", include("oauthapps.urls")),
