@@ -173,10 +173,7 @@ class ShowOnceAddMixin:
         """The one page that shows the new secret. ``admin_view`` adds ``never_cache``; no-store is set too."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        payload = pop_secret(request)
-        if payload is not None and payload.get("kind") != self.show_once_kind:
-            stash_secret(request, payload)  # another page's secret: leave it for that page
-            payload = None
+        payload = pop_secret(request, kind=self.show_once_kind)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

@@ -167,12 +167,7 @@ def key_create(request: HttpRequest, slug: str, app_id: int) -> HttpResponse:
 def key_created(request: HttpRequest, slug: str) -> HttpResponse:
     """The one page that shows a new key. A reload finds nothing and says so (410 Gone)."""
     access = access_organization_by_slug(request.user, slug)
-    payload = pop_secret(request)
-    if payload is not None and (payload.get("kind") != SHOW_ONCE_KIND
-                                or payload.get("organization") != access.organization.slug):
-        # Another page's secret (an OAuth client's, another organization's key): put it back untouched.
-        stash_secret(request, payload)
-        payload = None
+    payload = pop_secret(request, kind=SHOW_ONCE_KIND, organization=access.organization.slug)
     if payload is None:
         return render(request, "apikeys/key_already_shown.html", {"access": access}, status=410)
     context = {

@@ -178,12 +178,7 @@ def client_delete(request: HttpRequest, slug: str, client_pk: int) -> HttpRespon
 def client_secret_shown(request: HttpRequest, slug: str) -> HttpResponse:
     """The one page that shows a new client secret. A reload finds nothing and says so (410 Gone)."""
     access = access_organization_by_slug(request.user, slug)
-    payload = pop_secret(request)
-    if payload is not None and (payload.get("kind") != SHOW_ONCE_KIND
-                                or payload.get("organization") != access.organization.slug):
-        # Another page's secret (a new API key, another organization's client): put it back untouched.
-        stash_secret(request, payload)
-        payload = None
+    payload = pop_secret(request, kind=SHOW_ONCE_KIND, organization=access.organization.slug)
     if payload is None:
         return render(request, "oauthapps/client_already_shown.html", {"access": access}, status=410)
     context = {

@@ -21,11 +21,21 @@ def stash_secret(request: HttpRequest, payload: dict[str, Any]) -> None:
     request.session[SESSION_KEY] = encrypt(json.dumps(payload))
 
 
-def pop_secret(request: HttpRequest) -> dict[str, Any] | None:
-    ciphertext = request.session.pop(SESSION_KEY, None)
+def pop_secret(request: HttpRequest, *, kind: str, organization: str | None = None) -> dict[str, Any] | None:
+    """The stashed secret if it is of ``kind`` (and of ``organization``, when given), removed from the session.
+
+    A secret stashed for another page (a client secret while the key page is open, another organization's
+    key) is left where it is, for its own page.
+    """
+    ciphertext = request.session.get(SESSION_KEY)
     if not ciphertext:
         return None
     try:
-        return json.loads(decrypt(ciphertext))
+        payload = json.loads(decrypt(ciphertext))
     except (DecryptionError, ValueError):
+        del request.session[SESSION_KEY]
         return None
+    if payload.get("kind") != kind or (organization is not None and payload.get("organization") != organization):
+        return None
+    del request.session[SESSION_KEY]
+    return payload
