@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "oauth2_provider",
     "portal.apps.PortalConfig",
     "accounts",
@@ -246,6 +248,49 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": [],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_SCHEMA_CLASS": "portal.api.schema.PortalAutoSchema",
+}
+
+# The API reference: GET /api/schema (OpenAPI 3) and GET /api/docs (Swagger UI, every asset served from /static/).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Developer Portal API",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": (
+        "Manage applications, API keys, OAuth clients, members and the audit log of an organization.\n\n"
+        "**Authentication.** Send an API key as `X-API-Key: <key>` or `Authorization: Bearer <key>`, or an "
+        "OAuth 2.0 access token as `Authorization: Bearer <token>` (authorization code with PKCE at "
+        f"`{PORTAL_BASE_URL}/oauth/authorize/`, or client credentials at `{PORTAL_BASE_URL}/oauth/token/` "
+        "or `POST /api/v1/auth`). Signed in to the dashboard, the session works too (with CSRF protection). "
+        "Each operation names the scopes it needs; a credential without them gets 403 `INSUFFICIENT_SCOPE`.\n\n"
+        "**Errors** always have the body `{\"error\": \"...\", \"code\": \"...\"}`, with `details` (field to "
+        "messages) for 400 and `requiredScopes` for 403 `INSUFFICIENT_SCOPE`. A method a path does not "
+        "offer gets 405 `METHOD_NOT_ALLOWED`.\n\n"
+        "**Rate limits.** Every response carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and "
+        "`X-RateLimit-Reset`; a 429 also carries `Retry-After`."
+    ),
+    "SERVERS": [{"url": PORTAL_BASE_URL}],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],  # public, and a stray credential header must not turn it into a 401
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "RENDERER_WHITELIST": ["rest_framework.renderers.JSONRenderer"],
+    "ENUM_NAME_OVERRIDES": {
+        "ErrorCodeEnum": "portal.api.errors.ERROR_CODES",
+        "ApiKeyStatusEnum": ["active", "rotating", "expired", "revoked"],
+        "GrantTypeEnum": "oauthapps.server.GRANT_TYPES",
+    },
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.api.schema.add_header_components",
+    ],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No call to validator.swagger.io: nothing of the page leaves the portal.
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None, "persistAuthorization": False, "deepLinking": True},
+    "SWAGGER_UI_OAUTH2_CONFIG": {"usePkceWithAuthorizationCodeGrant": True},
 }
 
 # django-oauth-toolkit, configured for RFC 9700 (OAuth 2.0 Security BCP) and section 6 of the contract.

@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import selectors, services
-from accounts.models import Invitation, Membership
+from accounts.models import Membership
 from accounts.roles import Role
 from accounts.selectors import OrgAccess
 from portal.api.base import PortalAPIView, StrictInputSerializer
-from portal.api.fields import iso
+from portal.api.fields import IsoDateTimeField
 from portal.callers import Caller
-
-
-def member_json(membership: Membership) -> dict:
-    return {
-        "id": membership.pk,
-        "user": {"id": membership.user_id, "email": membership.user.email},
-        "role": membership.role,
-        "joinedAt": iso(membership.created_at),
-    }
-
-
-def invitation_json(invitation: Invitation) -> dict:
-    return {"id": invitation.pk, "email": invitation.email, "role": invitation.role,
-            "expiresAt": iso(invitation.expires_at)}
 
 
 def team_access(caller: Caller) -> OrgAccess:
@@ -39,14 +26,31 @@ def team_access(caller: Caller) -> OrgAccess:
     return OrgAccess(organization=caller.organization, membership=membership)
 
 
+class MemberUserOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+
+
 class MemberOutput(serializers.Serializer):
-    def to_representation(self, membership: Membership) -> dict:
-        return member_json(membership)
+    id = serializers.IntegerField(source="pk")
+    user = MemberUserOutput()
+    role = serializers.ChoiceField(choices=Role.values)
+    joinedAt = IsoDateTimeField(source="created_at")  # noqa: N815 (the API's own field name)
+
+
+class InvitationOutput(serializers.Serializer):
+    """An invitation; its token goes only by e-mail, to the person invited."""
+
+    id = serializers.IntegerField(source="pk")
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=Role.values)
+    expiresAt = IsoDateTimeField(source="expires_at")  # noqa: N815
 
 
 class MemberListView(PortalAPIView):
     required_scopes = {"GET": ["team:read"]}
 
+    @extend_schema(summary="List members", responses={200: MemberOutput(many=True)})
     def get(self, request: Request) -> Response:
         members = selectors.organization_members(self.caller.organization).order_by("-created_at", "-id")
         return self.paginate(members, MemberOutput, request)
@@ -55,6 +59,7 @@ class MemberListView(PortalAPIView):
 class MemberDetailView(PortalAPIView):
     required_scopes = {"DELETE": ["team:write"]}
 
+    @extend_schema(summary="Remove a member", responses={204: None})
     def delete(self, request: Request, membership_id: int) -> Response:
         access = team_access(self.caller)
         membership = selectors.access_membership_by_id(access, membership_id)
@@ -70,9 +75,10 @@ class InvitationInput(StrictInputSerializer):
 class InvitationCreateView(PortalAPIView):
     required_scopes = {"POST": ["team:write"]}
 
+    @extend_schema(summary="Invite someone by e-mail", request=InvitationInput, responses={201: InvitationOutput})
     def post(self, request: Request) -> Response:
         data = self.validated(InvitationInput, request)
         invitation, _token = services.invitation_create(
             access=team_access(self.caller), email=data["email"], role=data["role"], actor=self.caller.audit_actor,
         )
-        return Response(invitation_json(invitation), status=status.HTTP_201_CREATED)
+        return Response(InvitationOutput(invitation).data, status=status.HTTP_201_CREATED)

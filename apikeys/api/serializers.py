@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from apikeys.models import ApiKey, Application
+from apikeys.models import ApiKey
 from portal.api.base import StrictInputSerializer
-from portal.api.fields import iso
+from portal.api.fields import IsoDateTimeField, PresetNameField, ScopeNameField
 
 
 class ApplicationOutput(serializers.Serializer):
-    def to_representation(self, app: Application) -> dict:
-        return {
-            "id": app.pk,
-            "name": app.name,
-            "description": app.description,
-            "createdAt": iso(app.created_at),
-            "updatedAt": iso(app.updated_at),
-        }
+    id = serializers.IntegerField(source="pk")
+    name = serializers.CharField()
+    description = serializers.CharField()
+    createdAt = IsoDateTimeField(source="created_at")  # noqa: N815 (the API's own field names)
+    updatedAt = IsoDateTimeField(source="updated_at")  # noqa: N815
 
 
 class ApplicationInput(StrictInputSerializer):
@@ -31,32 +28,50 @@ class ApplicationPatchInput(StrictInputSerializer):
 
 
 class ApiKeyOutput(serializers.Serializer):
-    def to_representation(self, key: ApiKey) -> dict:
-        return {
-            "id": key.public_id,
-            "name": key.name,
-            "applicationId": key.application_id,
-            "environment": key.environment,
-            "prefix": key.masked,
-            "scopes": key.scopes,
-            "status": key.status,
-            "expiresAt": iso(key.expires_at),
-            "rateLimitPerMinute": key.rate_limit_per_minute,
-            "allowedIps": key.allowed_ips,
-            "createdAt": iso(key.created_at),
-            "createdBy": key.created_by.email if key.created_by else (key.created_by_label or None),
-            "lastUsedAt": iso(key.last_used_at),
-            "revokedAt": iso(key.revoked_at),
-            "rotatedAt": iso(key.rotated_at),
-            "replacedBy": key.replaced_by.public_id if key.replaced_by_id and key.replaced_by else None,
-        }
+    """An API key, without its secret."""
+
+    id = serializers.CharField(source="public_id")
+    name = serializers.CharField()
+    applicationId = serializers.IntegerField(source="application_id")  # noqa: N815 (the API's own field names)
+    environment = serializers.ChoiceField(choices=ApiKey.Environment.values)
+    prefix = serializers.CharField(source="masked", help_text="The key's public part, to recognize it.")
+    scopes = serializers.ListField(child=serializers.CharField())
+    status = serializers.ChoiceField(choices=["active", "rotating", "expired", "revoked"])
+    expiresAt = IsoDateTimeField(source="expires_at", allow_null=True)  # noqa: N815
+    rateLimitPerMinute = serializers.IntegerField(source="rate_limit_per_minute", allow_null=True)  # noqa: N815
+    allowedIps = serializers.ListField(source="allowed_ips", child=serializers.CharField())  # noqa: N815
+    createdAt = IsoDateTimeField(source="created_at")  # noqa: N815
+    createdBy = serializers.SerializerMethodField()  # noqa: N815
+    lastUsedAt = IsoDateTimeField(source="last_used_at", allow_null=True)  # noqa: N815
+    revokedAt = IsoDateTimeField(source="revoked_at", allow_null=True)  # noqa: N815
+    rotatedAt = IsoDateTimeField(source="rotated_at", allow_null=True)  # noqa: N815
+    replacedBy = serializers.SerializerMethodField(help_text="The id of the key that replaced it.")  # noqa: N815
+
+    def get_createdBy(self, key: ApiKey) -> str | None:  # noqa: N802
+        """The email of the person who made it, or what made it (a command, another key)."""
+        return key.created_by.email if key.created_by else (key.created_by_label or None)
+
+    def get_replacedBy(self, key: ApiKey) -> str | None:  # noqa: N802
+        return key.replaced_by.public_id if key.replaced_by_id and key.replaced_by else None
+
+
+class ApiKeyCreatedOutput(ApiKeyOutput):
+    """A new API key, with the key itself: shown in this response only."""
+
+    key = serializers.CharField(help_text="The whole key. Store it now: it is never shown again.")
+
+
+class ApiKeyRotatedOutput(ApiKeyCreatedOutput):
+    """The key that replaces a rotated one; the old key keeps working for the grace period."""
+
+    rotatedKeyId = serializers.CharField(help_text="The id of the key that was rotated.")  # noqa: N815
 
 
 class ApiKeyInput(StrictInputSerializer):
     name = serializers.CharField(max_length=120, allow_blank=False, trim_whitespace=True)
     applicationId = serializers.IntegerField(min_value=1)  # noqa: N815 (the API's own field name)
-    scopePreset = serializers.CharField(max_length=64, required=False, allow_null=True)  # noqa: N815
-    scopes = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=100)
+    scopePreset = PresetNameField(max_length=64, required=False, allow_null=True)  # noqa: N815
+    scopes = serializers.ListField(child=ScopeNameField(max_length=64), required=False, max_length=100)
     expiresInDays = serializers.IntegerField(required=False, allow_null=True)  # noqa: N815
     environment = serializers.ChoiceField(choices=ApiKey.Environment.values, required=False, default="live")
     rateLimitPerMinute = serializers.IntegerField(required=False, allow_null=True)  # noqa: N815
@@ -65,5 +80,5 @@ class ApiKeyInput(StrictInputSerializer):
     )
 
 
-class RotateInput(StrictInputSerializer):
+class ApiKeyRotateInput(StrictInputSerializer):
     gracePeriodHours = serializers.IntegerField(required=False, allow_null=True)  # noqa: N815

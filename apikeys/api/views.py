@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apikeys import selectors, services
 from apikeys.api.serializers import (
+    ApiKeyCreatedOutput,
     ApiKeyInput,
     ApiKeyOutput,
+    ApiKeyRotatedOutput,
+    ApiKeyRotateInput,
     ApplicationInput,
     ApplicationOutput,
     ApplicationPatchInput,
-    RotateInput,
 )
 from portal.api.base import PortalAPIView, show_once
 
@@ -23,9 +26,11 @@ from portal.api.base import PortalAPIView, show_once
 class ApplicationListView(PortalAPIView):
     required_scopes = {"GET": ["apps:read"], "POST": ["apps:write"]}
 
+    @extend_schema(summary="List applications", responses={200: ApplicationOutput(many=True)})
     def get(self, request: Request) -> Response:
         return self.paginate(selectors.organization_applications(self.caller.organization), ApplicationOutput, request)
 
+    @extend_schema(summary="Create an application", request=ApplicationInput, responses={201: ApplicationOutput})
     def post(self, request: Request) -> Response:
         data = self.validated(ApplicationInput, request)
         application = services.application_create(caller=self.caller, **data)
@@ -38,15 +43,18 @@ class ApplicationDetailView(PortalAPIView):
     def get_application(self, application_id: int):
         return selectors.access_application_by_id(self.caller.organization, application_id)
 
+    @extend_schema(summary="Get an application", responses={200: ApplicationOutput})
     def get(self, request: Request, application_id: int) -> Response:
         return Response(ApplicationOutput(self.get_application(application_id)).data)
 
+    @extend_schema(summary="Change an application", request=ApplicationPatchInput, responses={200: ApplicationOutput})
     def patch(self, request: Request, application_id: int) -> Response:
         application = self.get_application(application_id)
         data = self.validated(ApplicationPatchInput, request)
         application = services.application_update(caller=self.caller, application=application, **data)
         return Response(ApplicationOutput(application).data)
 
+    @extend_schema(summary="Delete an application, with its keys and OAuth clients", responses={204: None})
     def delete(self, request: Request, application_id: int) -> Response:
         services.application_delete(caller=self.caller, application=self.get_application(application_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -55,10 +63,12 @@ class ApplicationDetailView(PortalAPIView):
 class ApiKeyListView(PortalAPIView):
     required_scopes = {"GET": ["keys:read"], "POST": ["keys:write"]}
 
+    @extend_schema(summary="List API keys (not revoked)", responses={200: ApiKeyOutput(many=True)})
     def get(self, request: Request) -> Response:
         keys = selectors.organization_api_keys(self.caller.organization, include_revoked=False)
         return self.paginate(keys, ApiKeyOutput, request)
 
+    @extend_schema(summary="Create an API key", request=ApiKeyInput, responses={201: ApiKeyCreatedOutput})
     def post(self, request: Request) -> Response:
         data = self.validated(ApiKeyInput, request)
         try:
@@ -88,9 +98,11 @@ class ApiKeyDetailView(PortalAPIView):
     def get_key(self, key_id: str):
         return selectors.access_api_key_by_id(self.caller.organization, key_id, include_revoked=False)
 
+    @extend_schema(summary="Get an API key", responses={200: ApiKeyOutput})
     def get(self, request: Request, key_id: str) -> Response:
         return Response(ApiKeyOutput(self.get_key(key_id)).data)
 
+    @extend_schema(summary="Revoke an API key", responses={204: None})
     def delete(self, request: Request, key_id: str) -> Response:
         key = self.get_key(key_id)
         services.api_key_revoke(caller=self.caller, key=key)
@@ -100,11 +112,12 @@ class ApiKeyDetailView(PortalAPIView):
 class ApiKeyRotateView(PortalAPIView):
     required_scopes = {"POST": ["keys:write"]}
 
+    @extend_schema(summary="Rotate an API key", request=ApiKeyRotateInput, responses={201: ApiKeyRotatedOutput})
     def post(self, request: Request, key_id: str) -> Response:
         key = selectors.access_api_key_by_id(
             self.caller.organization, key_id, include_revoked=False
         )
-        data = self.validated(RotateInput, request)
+        data = self.validated(ApiKeyRotateInput, request)
         new_key, plaintext = services.api_key_rotate(
             caller=self.caller, key=key, grace_period_hours=data.get("gracePeriodHours")
         )

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from oauth2_provider.settings import oauth2_settings
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -16,49 +17,72 @@ from rest_framework.response import Response
 from apikeys.selectors import access_application_by_id
 from oauthapps import selectors, services
 from oauthapps.models import OAuthClient
+from oauthapps.server import GRANT_TYPES
 from oauthapps.views import SERVICE_RETRY_SECONDS, record_client_auth_failure
 from portal.api.base import PortalAPIView, StrictInputSerializer, show_once
 from portal.api.errors import AUTH_FAILED, RateLimited, ServiceUnavailable, error_response
-from portal.api.fields import iso
+from portal.api.fields import IsoDateTimeField, ScopeNameField
 from portal.api.pagination import NewestFirstPagination
+from portal.api.schema import error_responses
 from portal.ratelimit import LimiterUnavailable, guessing_blocked
+
+CLIENT_TYPES = [OAuthClient.CLIENT_CONFIDENTIAL, OAuthClient.CLIENT_PUBLIC]
 
 
 class OAuthClientOutput(serializers.Serializer):
-    def to_representation(self, client: OAuthClient) -> dict:
-        return {
-            "id": client.pk,
-            "clientId": client.client_id,
-            "name": client.name,
-            "applicationId": client.application_id,
-            "clientType": client.client_type,
-            "grantTypes": client.grant_types,
-            "redirectUris": client.redirect_uris.split(),
-            "allowedScopes": client.allowed_scopes,
-            "rateLimitPerMinute": client.rate_limit_per_minute,
-            "createdAt": iso(client.created),
-            "updatedAt": iso(client.updated),
-        }
+    """An OAuth client, without its secret."""
+
+    id = serializers.IntegerField(source="pk")
+    clientId = serializers.CharField(source="client_id")  # noqa: N815 (the API's own field names)
+    name = serializers.CharField()
+    applicationId = serializers.IntegerField(source="application_id")  # noqa: N815
+    clientType = serializers.ChoiceField(source="client_type", choices=CLIENT_TYPES)  # noqa: N815
+    grantTypes = serializers.ListField(source="grant_types", child=serializers.CharField())  # noqa: N815
+    redirectUris = serializers.SerializerMethodField()  # noqa: N815
+    allowedScopes = serializers.ListField(source="allowed_scopes", child=serializers.CharField())  # noqa: N815
+    rateLimitPerMinute = serializers.IntegerField(source="rate_limit_per_minute", allow_null=True)  # noqa: N815
+    createdAt = IsoDateTimeField(source="created")  # noqa: N815
+    updatedAt = IsoDateTimeField(source="updated")  # noqa: N815
+
+    def get_redirectUris(self, client: OAuthClient) -> list[str]:  # noqa: N802
+        return client.redirect_uris.split()
+
+
+class OAuthClientCreatedOutput(OAuthClientOutput):
+    """A new client, or one with a new secret: the secret is in this response only."""
+
+    clientSecret = serializers.CharField(  # noqa: N815
+        allow_null=True, help_text="Store it now: it is never shown again. Null for a public client.",
+    )
+
+
+@extend_schema_field({"type": "string", "enum": list(GRANT_TYPES)})
+class GrantTypeField(serializers.CharField):
+    """A grant's RFC 6749 name (checked by the service, whose message says what is allowed)."""
 
 
 class OAuthClientInput(StrictInputSerializer):
     name = serializers.CharField(max_length=120)
     applicationId = serializers.IntegerField(min_value=1)  # noqa: N815
-    clientType = serializers.ChoiceField(choices=["confidential", "public"], default="confidential")  # noqa: N815
-    grantTypes = serializers.ListField(child=serializers.CharField(max_length=40), max_length=3)  # noqa: N815
+    clientType = serializers.ChoiceField(choices=CLIENT_TYPES, default="confidential")  # noqa: N815
+    grantTypes = serializers.ListField(child=GrantTypeField(max_length=40), max_length=3)  # noqa: N815
     redirectUris = serializers.ListField(  # noqa: N815
         child=serializers.CharField(max_length=2000), required=False, default=list, max_length=20
     )
-    allowedScopes = serializers.ListField(child=serializers.CharField(max_length=64), max_length=100)  # noqa: N815
+    allowedScopes = serializers.ListField(child=ScopeNameField(max_length=64), max_length=100)  # noqa: N815
     rateLimitPerMinute = serializers.IntegerField(required=False, allow_null=True)  # noqa: N815
 
 
 class OAuthClientPatchInput(StrictInputSerializer):
     name = serializers.CharField(max_length=120, required=False)
-    grantTypes = serializers.ListField(child=serializers.CharField(max_length=40), required=False)  # noqa: N815
+    grantTypes = serializers.ListField(child=GrantTypeField(max_length=40), required=False)  # noqa: N815
     redirectUris = serializers.ListField(child=serializers.CharField(max_length=2000), required=False)  # noqa: N815
-    allowedScopes = serializers.ListField(child=serializers.CharField(max_length=64), required=False)  # noqa: N815
+    allowedScopes = serializers.ListField(child=ScopeNameField(max_length=64), required=False)  # noqa: N815
     rateLimitPerMinute = serializers.IntegerField(required=False, allow_null=True)  # noqa: N815
+
+
+class OAuthClientRotateSecretInput(StrictInputSerializer):
+    """No fields: send `{}` or no body."""
 
 
 class OAuthClientPagination(NewestFirstPagination):
@@ -69,10 +93,13 @@ class OAuthClientListView(PortalAPIView):
     required_scopes = {"GET": ["apps:read"], "POST": ["apps:write"]}
     pagination_class = OAuthClientPagination
 
+    @extend_schema(summary="List OAuth clients", responses={200: OAuthClientOutput(many=True)})
     def get(self, request: Request) -> Response:
         return self.paginate(selectors.organization_oauth_clients(self.caller.organization), OAuthClientOutput,
                              request)
 
+    @extend_schema(summary="Register an OAuth client", request=OAuthClientInput,
+                   responses={201: OAuthClientCreatedOutput})
     def post(self, request: Request) -> Response:
         data = self.validated(OAuthClientInput, request)
         try:
@@ -94,9 +121,11 @@ class OAuthClientDetailView(PortalAPIView):
     def get_client(self, client_id: int) -> OAuthClient:
         return selectors.access_oauth_client_by_id(self.caller.organization, client_id)
 
+    @extend_schema(summary="Get an OAuth client", responses={200: OAuthClientOutput})
     def get(self, request: Request, client_id: int) -> Response:
         return Response(OAuthClientOutput(self.get_client(client_id)).data)
 
+    @extend_schema(summary="Change an OAuth client", request=OAuthClientPatchInput, responses={200: OAuthClientOutput})
     def patch(self, request: Request, client_id: int) -> Response:
         client = self.get_client(client_id)
         data = self.validated(OAuthClientPatchInput, request)
@@ -107,6 +136,7 @@ class OAuthClientDetailView(PortalAPIView):
         )
         return Response(OAuthClientOutput(client).data)
 
+    @extend_schema(summary="Delete an OAuth client; its tokens stop working", responses={204: None})
     def delete(self, request: Request, client_id: int) -> Response:
         services.oauth_client_delete(caller=self.caller, client=self.get_client(client_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -115,18 +145,30 @@ class OAuthClientDetailView(PortalAPIView):
 class OAuthClientRotateSecretView(PortalAPIView):
     required_scopes = {"POST": ["apps:write"]}
 
+    @extend_schema(summary="Give an OAuth client a new secret", request=OAuthClientRotateSecretInput,
+                   responses={201: OAuthClientCreatedOutput})
     def post(self, request: Request, client_id: int) -> Response:
         client = selectors.access_oauth_client_by_id(self.caller.organization, client_id)
-        self.validated(StrictInputSerializer, request)
+        self.validated(OAuthClientRotateSecretInput, request)
         client, secret = services.oauth_client_rotate_secret(caller=self.caller, client=client)
         body = {**OAuthClientOutput(client).data, "clientSecret": secret}
         return show_once(Response(body, status=status.HTTP_201_CREATED))
 
 
-class TokenRequestInput(StrictInputSerializer):
+class ClientCredentialsInput(StrictInputSerializer):
+    """The client-credentials grant in JSON."""
+
     clientId = serializers.CharField(max_length=100)  # noqa: N815
     clientSecret = serializers.CharField(max_length=200)  # noqa: N815
-    scope = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    scope = serializers.CharField(max_length=2000, required=False, allow_blank=True,
+                                  help_text="Space-separated scopes; all the client's allowed scopes when absent.")
+
+
+class AccessTokenOutput(serializers.Serializer):
+    accessToken = serializers.CharField()  # noqa: N815
+    tokenType = serializers.ChoiceField(choices=["Bearer"])  # noqa: N815
+    expiresIn = serializers.IntegerField(help_text="Seconds until the token expires.")  # noqa: N815
+    scope = serializers.CharField(help_text="The scopes granted, space-separated.")
 
 
 def token_server():
@@ -141,8 +183,10 @@ class JsonTokenView(PortalAPIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
+    @extend_schema(summary="Get an access token (client credentials, JSON)", request=ClientCredentialsInput,
+                   responses={200: AccessTokenOutput, **error_responses(401, 403)})
     def post(self, request: Request):
-        data = self.validated(TokenRequestInput, request)
+        data = self.validated(ClientCredentialsInput, request)
         try:
             wait = guessing_blocked(request._request, kind="client_auth", identifier=data["clientId"])
         except LimiterUnavailable:

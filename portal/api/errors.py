@@ -50,6 +50,22 @@ class RateLimited(exceptions.APIException):
         self.retry_after = retry_after
 
 
+# Every ``code`` an error body can carry (the ``Error`` component of the OpenAPI document lists them).
+ERROR_CODES = [
+    "VALIDATION_ERROR",
+    "AUTH_FAILED",
+    "INSUFFICIENT_SCOPE",
+    "FORBIDDEN",
+    "NOT_FOUND",
+    "METHOD_NOT_ALLOWED",
+    "NOT_ACCEPTABLE",
+    "PAYLOAD_TOO_LARGE",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "RATE_LIMITED",
+    "SERVER_ERROR",
+    "SERVICE_UNAVAILABLE",
+]
+
 # (status, code, message) for each kind of failure the contract names.
 AUTH_FAILED = (401, "AUTH_FAILED", "Authentication failed")
 NOT_FOUND = (404, "NOT_FOUND", "Not found")

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -12,12 +15,74 @@ from portal.api.errors import NOT_FOUND, RateLimited, error_response
 from portal.api.fields import iso
 from portal.ratelimit import api_usage
 
+# The shapes of these three responses, for the OpenAPI document (the views build them directly: they are hot).
+
+
+class HelloOutput(serializers.Serializer):
+    message = serializers.CharField()
+
+
+class NamedOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class OrganizationOutput(NamedOutput):
+    slug = serializers.CharField()
+
+
+class UserOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+
+
+class MeApiKeyOutput(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+
+
+class MeClientOutput(serializers.Serializer):
+    clientId = serializers.CharField()  # noqa: N815 (the API's own field name)
+    name = serializers.CharField()
+
+
+class MeOutput(serializers.Serializer):
+    authType = serializers.ChoiceField(choices=["api_key", "oauth2", "session"])  # noqa: N815
+    organization = OrganizationOutput()
+    application = NamedOutput(allow_null=True)
+    user = UserOutput(allow_null=True, help_text="The person behind the credential, if any.")
+    scopes = serializers.ListField(child=serializers.CharField())
+    expiresAt = serializers.DateTimeField(allow_null=True)  # noqa: N815
+    apiKey = MeApiKeyOutput(required=False, help_text="Only when calling with an API key.")  # noqa: N815
+    client = MeClientOutput(required=False, help_text="Only when calling with an OAuth access token.")
+
+
+class ScopeOutput(serializers.Serializer):
+    name = serializers.CharField()
+    description = serializers.CharField()
+
+
+class PresetOutput(serializers.Serializer):
+    name = serializers.CharField()
+    scopes = serializers.ListField(child=serializers.CharField())
+
+
+class ScopesOutput(serializers.Serializer):
+    scopes = ScopeOutput(many=True)
+    presets = PresetOutput(many=True)
+
 
 class HelloView(PortalAPIView):
     """The first call of every quick start."""
 
     required_scopes: list[str] = []
 
+    @extend_schema(
+        summary="Say hello",
+        parameters=[OpenApiParameter("name", {"type": "string", "minLength": 1, "maxLength": 100, "default": "World"},
+                                     description="Who to greet.")],
+        responses={200: HelloOutput},
+    )
     def get(self, request: Request) -> Response:
         name = request.query_params.get("name", "World").strip()
         if not name or len(name) > 100:
@@ -30,6 +95,7 @@ class MeView(PortalAPIView):
 
     required_scopes: list[str] = []
 
+    @extend_schema(summary="Who is calling", responses={200: MeOutput})
     def get(self, request: Request) -> Response:
         caller = self.caller
         organization = caller.organization
@@ -56,6 +122,7 @@ class ScopesView(PortalAPIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
+    @extend_schema(summary="List scopes and presets", responses={200: ScopesOutput})
     def get(self, request: Request) -> Response:
         return Response({
             "scopes": [{"name": name, "description": text} for name, text in scope_registry.registry().items()],
@@ -63,6 +130,7 @@ class ScopesView(PortalAPIView):
         })
 
 
+@csrf_exempt  # a 404 to any method: without this, a POST to an unknown path got the HTML CSRF page
 def not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
     """Any path under /api/ that names nothing, a trailing-slash variant included (counted per client IP)."""
     usage = api_usage(request, None)
