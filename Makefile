@@ -3,6 +3,8 @@
 #   make test  run the whole test suite
 # Both create .venv and install the pinned dependencies of pyproject.toml on first use, and only
 # reinstall when pyproject.toml changes.
+# make browser-deps  installs what tests/browser needs (Chromium from Debian, axe-core from npm); make test
+# runs it first (where Chromium cannot be installed, outside CI, those tests are skipped).
 
 PYTHON ?= python3
 VENV := .venv
@@ -12,7 +14,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: dev test install
+.PHONY: dev test install browser-deps
 
 dev: install
 	$(BIN)/python manage.py migrate --no-input
@@ -20,7 +22,7 @@ dev: install
 	@echo "Serving the portal at http://localhost:$(PORT)/ (sign in with the demo login above; Ctrl-C stops it)"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: install
+test: install browser-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 install: $(STAMP)
@@ -29,3 +31,19 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
+
+# Chromium comes from the distribution (Playwright's own download is not used); apt-get runs only when it is
+# missing. axe-core is pinned in package-lock.json and reinstalled only when that file changes.
+SUDO := $(shell test "$$(id -u)" -eq 0 || echo sudo)
+
+# Outside CI a machine where Chromium cannot be installed (no root) still runs every other test; in CI
+# (CI=true) that is a failure, and tests/browser refuses to be skipped.
+browser-deps: node_modules/.installed
+	@test -x /usr/bin/chromium || { \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } || { \
+		test -z "$$CI" && echo "Chromium could not be installed: the browser tests will be skipped."; }
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@

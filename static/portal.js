@@ -1,3 +1,18 @@
+// Regions that scroll sideways (wide tables, long code) get a tab stop, so keyboard users can scroll them too.
+(function () {
+  "use strict";
+
+  function markScrollable() {
+    document.querySelectorAll("pre, .table-wrap").forEach(function (el) {
+      if (el.scrollWidth > el.clientWidth) el.setAttribute("tabindex", "0");
+      else if (el.getAttribute("tabindex") === "0") el.removeAttribute("tabindex");
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", markScrollable);
+  window.addEventListener("resize", markScrollable);
+})();
+
 // Copy to clipboard: <button data-copy-target="#secret">Copy</button> copies the text (or value) of #secret.
 (function () {
   "use strict";

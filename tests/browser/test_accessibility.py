@@ -1,0 +1,127 @@
+"""Every main page works on a phone (375 px) and a laptop (1280 px): no sideways scrolling of the page, a label
+for every form field, and no serious or critical axe-core violation. Plus the sign-in form by keyboard alone."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.roles import Role
+from tests.browser.conftest import LAPTOP, PHONE, REPO_ROOT, missing_prerequisite
+from tests.factories import PASSWORD, ApplicationFactory, MembershipFactory, OrganizationFactory
+from tests.oauthapps.conftest import pkce_pair
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+AXE = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+UNLABELLED_FIELDS = """() => Array.from(document.querySelectorAll("input, select, textarea"))
+  .filter((field) => !["hidden", "submit", "button", "reset", "image"].includes(field.type))
+  .filter((field) => {
+    const labelled = Array.from(field.labels || []).some((label) => label.textContent.trim());
+    return !labelled && !field.getAttribute("aria-label") && !field.getAttribute("aria-labelledby");
+  })
+  .map((field) => field.outerHTML.slice(0, 160))"""
+
+
+@pytest.fixture
+def site(make_key, make_client):
+    """An organization with everything the pages show: an owner, a developer, an application with a key and an
+    OAuth client for the authorization-code grant."""
+    organization = OrganizationFactory(name="Acme Corporation International", slug="acme")
+    owner = MembershipFactory(organization=organization, role=Role.OWNER).user
+    MembershipFactory(organization=organization, role=Role.DEVELOPER)
+    application = ApplicationFactory(organization=organization, name="Billing sync",
+                                     description="Sends invoices to the accounting system every night.")
+    make_key(application, "STANDARD", name="CI deploys")
+    client, _secret = make_client(application, grants=("authorization_code",), scopes=("apps:read", "keys:read"),
+                                  name="Invoice Robot")
+    return {"org": organization, "owner": owner, "app": application, "client": client}
+
+
+def _key_created(page, site) -> None:
+    page.goto(f"/orgs/acme/apps/{site['app'].pk}/keys/new/")
+    page.get_by_label("Name").fill("Laptop")
+    page.get_by_role("button", name="Create key").click()
+    expect(page.get_by_label("API key")).to_be_visible()
+
+
+def _consent(page, site) -> None:
+    _verifier, challenge = pkce_pair()
+    page.goto("/oauth/authorize/?" + urlencode({
+        "response_type": "code", "client_id": site["client"].client_id,
+        "redirect_uri": "https://client.example.com/callback", "scope": "apps:read keys:read", "state": "s",
+        "code_challenge": challenge, "code_challenge_method": "S256",
+    }))
+    expect(page.get_by_role("button", name="Authorize")).to_be_visible()
+
+
+# name: (signed in, open the page)
+PAGES = {
+    "login": (False, lambda page, site: page.goto("/accounts/login/")),
+    "signup": (False, lambda page, site: page.goto("/accounts/signup/")),
+    "dashboard": (True, lambda page, site: page.goto("/dashboard/")),
+    "apps": (True, lambda page, site: page.goto("/orgs/acme/apps/")),
+    "app_detail": (True, lambda page, site: page.goto(f"/orgs/acme/apps/{site['app'].pk}/")),
+    "key_create": (True, lambda page, site: page.goto(f"/orgs/acme/apps/{site['app'].pk}/keys/new/")),
+    "key_created": (True, _key_created),
+    "members": (True, lambda page, site: page.goto("/orgs/acme/members/")),
+    "audit_log": (True, lambda page, site: page.goto("/orgs/acme/audit/")),
+    "client_create": (True, lambda page, site: page.goto(f"/orgs/acme/apps/{site['app'].pk}/clients/new/")),
+    "consent": (True, _consent),
+}
+
+
+def _axe_violations(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['impact']} {v['id']}: {v['help']} at {[node['target'] for node in v['nodes']][:5]}"
+        for v in results["violations"] if v["impact"] in BLOCKING_IMPACTS
+    ]
+
+
+@pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["phone", "laptop"])
+@pytest.mark.parametrize("name", PAGES)
+def test_page_fits_the_screen_labels_every_field_and_passes_axe(new_page, site, name, viewport) -> None:
+    if not AXE.exists():
+        missing_prerequisite(f"{AXE} is missing: run `make browser-deps` (npm ci)")
+    signed_in, open_page = PAGES[name]
+    page = new_page(viewport=viewport, user=site["owner"] if signed_in else None)
+
+    open_page(page, site)
+
+    assert page.locator("h1").count() == 1
+    overflow = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert overflow[0] <= overflow[1], f"the page is {overflow[0]} px wide on a {overflow[1]} px screen"
+    assert page.evaluate(UNLABELLED_FIELDS) == []
+    violations = _axe_violations(page)
+    assert violations == [], "axe-core found:\n" + "\n".join(violations)
+
+
+def test_sign_in_with_the_keyboard_alone(page, site) -> None:
+    page.goto("/accounts/login/")
+    page.locator(".skip-link").focus()  # the first stop of the page: tab on from the very top
+
+    stops = []
+    for _ in range(8):
+        page.keyboard.press("Tab")
+        stops.append(page.evaluate("() => document.activeElement.id || document.activeElement.textContent.trim()"))
+        if stops[-1] == "id_username":
+            break
+    assert stops == ["Developer Portal", "Sign in", "Sign up", "id_username"]
+
+    page.keyboard.type(site["owner"].email)
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Password")).to_be_focused()
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Sign in")).to_be_focused()
+    page.keyboard.press("Enter")
+
+    expect(page).to_have_url(re.compile(r"/dashboard/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Acme Corporation International")

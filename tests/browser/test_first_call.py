@@ -1,0 +1,63 @@
+"""A newcomer's first API call, in a real browser: sign up, make an application and a key, call the API with
+the key read from the show-once page, then revoke the key through the dashboard."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PASSWORD = "a-much-longer-passphrase-42"
+
+
+def test_sign_up_make_a_key_call_the_api_and_revoke_it(page, live_server) -> None:
+    hello = f"{live_server.url}/api/v1/hello"
+
+    page.goto("/accounts/signup/")
+    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_label("Full name (optional)").fill("Ada Lovelace")
+    page.get_by_label("Password:", exact=True).fill(PASSWORD)
+    page.get_by_label("Confirm password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page).to_have_url(re.compile(r"/dashboard/$"))
+    expect(page.locator("#getting-started-progress")).to_have_text("0 of 3 done")
+
+    page.get_by_role("link", name="Make an application").click()
+    page.get_by_label("Name").fill("Billing sync")
+    page.get_by_role("button", name="Create application").click()
+    expect(page.get_by_role("heading", name="Billing sync")).to_be_visible()
+
+    page.get_by_role("link", name="New API key").click()
+    page.get_by_label("Name").fill("first key")
+    page.get_by_role("button", name="Create key").click()
+    expect(page).to_have_url(re.compile(r"/keys/created/$"))
+    key_field = page.get_by_label("API key")
+    expect(key_field).to_have_attribute("readonly", "")
+    key = key_field.input_value()
+    assert re.fullmatch(r"dp_live_[0-9A-Za-z]{40,}", key), key
+    expect(page.locator("#snippet-curl")).to_contain_text(key)
+
+    response = requests.get(hello, params={"name": "Test"}, headers={"X-API-Key": key}, timeout=10)
+    assert response.status_code == 200
+    assert response.json() == {"message": "Hello Test!"}
+
+    shown_again = page.reload()
+    assert shown_again.status == 410
+    expect(page.get_by_role("heading", name="This key was already shown")).to_be_visible()
+    assert key not in page.content()
+
+    page.get_by_role("link", name="Back to applications").click()
+    page.get_by_role("link", name="Billing sync").click()
+    page.get_by_role("link", name="Revoke").click()
+    expect(page.get_by_role("heading", name="Revoke first key?")).to_be_visible()
+    page.get_by_role("button", name="Revoke key").click()
+    expect(page.get_by_role("status")).to_contain_text("has been revoked")
+    expect(page.locator("tbody .badge")).to_have_text("Revoked")
+
+    response = requests.get(hello, headers={"X-API-Key": key}, timeout=10)
+    assert response.status_code == 401
+    assert response.json()["code"] == "AUTH_FAILED"
