@@ -220,7 +220,19 @@ def timed(n=2000, rounds=5):
             verify_api_key({data['key']!r}, client_ip="127.0.0.1")
         best = min(best, (time.perf_counter() - start) / n * 1e6)
     return best
+def bare_query(n=2000, rounds=5):
+    from django.db import connection
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(n):
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+                cursor.fetchone()
+        best = min(best, (time.perf_counter() - start) / n * 1e6)
+    return best
 fill_keys({args.small_table})
+print(f"  a bare SELECT 1 through Django (the floor of any query): {{bare_query():7.1f}} us")
 small = timed()
 fill_keys({args.large_table})
 large = timed()

@@ -116,17 +116,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
+    # Short timeouts: a Redis outage must not hang requests (section 7 of the contract).
+    _REDIS_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     CACHES = {
-        "default": {
-            "BACKEND": "portal.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "portal",
-            # Short timeouts: a Redis outage must not hang requests (section 7 of the contract).
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
+        "default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "portal",
+                    "OPTIONS": _REDIS_OPTIONS},
+        # django-ratelimit's counters, counted in one round trip (portal.cache.RateLimitRedisCache).
+        "ratelimit": {"BACKEND": "portal.cache.RateLimitRedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "portal",
+                      "OPTIONS": _REDIS_OPTIONS},
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal"},
+        "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal-ratelimit"},
+    }
     if not TESTING:
         logging.getLogger("portal.settings").warning(
             "REDIS_URL is not set: the cache and rate-limit counters live in this process's memory, "
@@ -211,7 +214,7 @@ PORTAL = {
     "API_READ_RATE": os.environ.get("PORTAL_API_READ_RATE", "100/m"),
     "API_WRITE_RATE": os.environ.get("PORTAL_API_WRITE_RATE", "100/m"),
 }
-RATELIMIT_USE_CACHE = "default"
+RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_CACHE_PREFIX = "rl:"
 
 LOGGING = {

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -13,10 +13,12 @@ from tests.factories import ApplicationFactory, MembershipFactory, OrganizationF
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Each test starts with an empty cache (rate-limit counters, credential caches)."""
-    cache.clear()
+    """Each test starts with empty caches (the default one and the rate-limit counters)."""
+    for alias in ("default", "ratelimit"):
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in ("default", "ratelimit"):
+        caches[alias].clear()
 
 
 @pytest.fixture

@@ -37,3 +37,31 @@ def test_incr_of_a_missing_key_raises_and_leaves_nothing_behind():
     with pytest.raises(ValueError):
         cache.incr("gone")
     assert cache.get("gone") is None
+
+
+RATELIMIT_CACHES = {**CACHES, "ratelimit": {"BACKEND": "portal.cache.RateLimitRedisCache",
+                                            "LOCATION": "redis://127.0.0.1:6379/12"}}
+
+
+@override_settings(CACHES=RATELIMIT_CACHES)
+def test_rate_limit_cache_counts_add_then_incr_as_django_ratelimit_calls_them():
+    cache = caches["ratelimit"]
+    cache.clear()
+    assert cache.add("bucket", 1, 60) is True  # first request of the window
+    counts = []
+    for _ in range(3):
+        assert cache.add("bucket", 1, 60) is False
+        counts.append(cache.incr("bucket"))
+    assert counts == [2, 3, 4]
+    assert cache.get("bucket") == 4
+    assert 0 < cache._cache.get_client(None).ttl(cache.make_key("bucket")) <= 60
+
+
+@override_settings(CACHES=RATELIMIT_CACHES)
+def test_rate_limit_cache_reads_without_counting():
+    cache = caches["ratelimit"]
+    cache.clear()
+    assert cache.add("failures", 0, 60) is True
+    assert cache.add("failures", 0, 60) is False
+    assert cache.get("failures") == 0
+    assert cache.incr("failures") == 1

@@ -17,8 +17,9 @@ CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
 
 
 def redis_cache(location: str) -> dict:
-    return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location,
-                        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}}
+    options = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    return {"default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": location, "OPTIONS": options},
+            "ratelimit": {"BACKEND": "portal.cache.RateLimitRedisCache", "LOCATION": location, "OPTIONS": options}}
 
 
 def redis_is_running() -> bool:
