@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from accounts.roles import Role
 from apikeys.services import api_key_create
 from portal.callers import Caller
-from tests.factories import ApplicationFactory, MembershipFactory, OrganizationFactory
+from tests.factories import ApplicationFactory, MembershipFactory, OrganizationFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -136,3 +136,16 @@ def make_client():
                                    allowed_scopes=list(scopes), **options)
 
     return _make
+
+
+@pytest.fixture
+def staff(db):
+    """A superuser of the Django admin."""
+    return UserFactory(email="staff@example.com", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def staff_client(staff) -> Client:
+    client = Client()
+    client.force_login(staff)
+    return client

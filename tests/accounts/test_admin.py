@@ -15,16 +15,6 @@ from tests.factories import PASSWORD, InvitationFactory, MembershipFactory, Orga
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff(db) -> User:
-    return UserFactory(email="staff@example.com", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def staff_client(staff: User) -> Client:
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 def changelist(model: type) -> str:

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -19,22 +18,12 @@ from audit.models import AuditEvent
 from portal.callers import Caller
 from portal.encryption import encrypt
 from portal.showonce import SESSION_KEY
-from tests.factories import ApplicationFactory, OrganizationFactory, UserFactory
+from tests.factories import ApplicationFactory, OrganizationFactory
 from tests.helpers import stored_text_containing
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff(db):
-    return UserFactory(is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def staff_client(staff) -> Client:
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 def test_staff_create_an_application_and_it_is_audited(staff_client, staff, org):

@@ -24,12 +24,6 @@ def listed_actions(client: Client, query: dict) -> list[str]:
     return [event.action for event in response.context["cl"].result_list]
 
 
-@pytest.fixture
-def staff_client(db) -> Client:
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
-
 
 @pytest.fixture
 def event(org: Organization, owner: User) -> AuditEvent:

@@ -6,29 +6,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from oauth2_provider.models import AccessToken, Grant, RefreshToken
 
 from audit.models import AuditEvent
 from oauthapps.models import OAuthClient
-from tests.factories import UserFactory
 from tests.helpers import stored_text_containing
 from tests.oauthapps.conftest import REDIRECT_URI
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff(db):
-    return UserFactory(is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def staff_client(staff) -> Client:
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 @pytest.fixture
