@@ -153,6 +153,7 @@ def compare(args: argparse.Namespace, cases: list[tuple], ratios: list[tuple[str
     for _round in range(args.rounds):
         for label, url, header, body in cases:
             result = wrk(url, args.seconds, args.connections, header, body)
+            time.sleep(3)  # let requests still in flight (a slow hash takes a second) finish before the next case
             if label not in best or result["rps"] > best[label]["rps"]:
                 best[label] = result
     for label, *_ in cases:
@@ -196,13 +197,13 @@ def oauth_rounds(args, env, data) -> None:
                     f"&client_secret={clients[prefix + '_secret']}")
 
         compare(args, [
-            ("POST /oauth/token/, portal's keyed hash", f"{base}/oauth/token/", None, form("fast")),
-            ("POST /oauth/token/, DOT's default hash (PBKDF2)", f"{base}/oauth/token/", None, form("slow")),
             ("GET /api/v1/hello with X-API-Key", f"{base}/api/v1/hello", f"X-API-Key: {data['key']}", None),
             ("GET /api/v1/hello with a Bearer access token", f"{base}/api/v1/hello",
              f"Authorization: Bearer {token}", None),
-        ], [("token requests, keyed hash / PBKDF2", 0, 1, "target: at least 50"),
-            ("Bearer token throughput / API key", 3, 2, "target: at least 0.90")])
+            ("POST /oauth/token/, portal's keyed hash", f"{base}/oauth/token/", None, form("fast")),
+            ("POST /oauth/token/, DOT's default hash (PBKDF2)", f"{base}/oauth/token/", None, form("slow")),
+        ], [("token requests, keyed hash / PBKDF2", 2, 3, "target: at least 50"),
+            ("Bearer token throughput / API key", 1, 0, "target: at least 0.90")])
 
 
 def verification_rounds(args, env, data) -> None:

@@ -19,7 +19,7 @@ from portal.rows import db_value, model_from_row
 # current role in the organization, all come back in this one query. Written as SQL because it runs on every
 # request (see KEY_QUERY in apikeys.verification for the reason and bench/api_bench.py for the figures).
 TOKEN_QUERY = f"""
-SELECT t.id, t.expires, t.scope, t.user_id,
+SELECT t.expires, t.scope, t.user_id,
        c.id, c.client_id, c.name, c.organization_id, c.application_id, c.rate_limit_per_minute, c.revoked_at,
        client_org.suspended_at,
        b.organization_id, token_org.suspended_at,
@@ -49,7 +49,7 @@ def verify_access_token(token: str) -> Caller | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    (token_id, expires, scope, user_id, client_pk, client_id, client_name, client_org_id, application_id,
+    (expires, scope, user_id, client_pk, client_id, client_name, client_org_id, application_id,
      rate_limit, client_revoked_at, client_org_suspended_at, organization_id, organization_suspended_at,
      email, is_active, role) = row
     expires = db_value(AccessToken._meta.get_field("expires"), expires)
@@ -69,15 +69,12 @@ def verify_access_token(token: str) -> Caller | None:
         ("id", "client_id", "name", "organization_id", "application_id", "rate_limit_per_minute"),
         (client_pk, client_id, client_name, client_org_id, application_id, rate_limit),
     )
-    access_token = model_from_row(AccessToken, ("id", "expires", "scope", "user_id", "application_id"),
-                                  (token_id, expires, scope, user_id, client_pk))
     return Caller(
         auth_type="oauth2",
         organization_id=organization_id,
         scopes=frozenset(scopes),
         user=user,
         role=role,
-        credential=access_token,
         client=client,
         expires_at=expires,
         rate_limit_per_minute=rate_limit,

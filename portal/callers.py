@@ -24,7 +24,7 @@ class Caller:
     scopes: frozenset[str]
     user: Any = None
     role: str | None = None
-    credential: Any = None  # the ApiKey or OAuth access token, when there is one
+    credential: Any = None  # the ApiKey, for a key (an OAuth caller is its client and user)
     client: Any = None  # the OAuth client, for OAuth tokens
     expires_at: datetime | None = None
     rate_limit_per_minute: int | None = None
