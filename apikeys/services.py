@@ -124,7 +124,8 @@ def clean_allowed_ips(values: list[str] | None) -> list[str]:
     return list(dict.fromkeys(cleaned))
 
 
-def _clean_rate_limit(value: int | None) -> int | None:
+def clean_rate_limit(value: int | None) -> int | None:
+    """A credential's own requests-a-minute limit (API keys and OAuth clients): none, or 1 to 100000."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
@@ -176,7 +177,7 @@ def api_key_create(
     resolved_scopes = _resolve_scopes(caller, scope_preset, scopes)
     fields = {
         "expires_at": _clean_expiry(caller, expires_in_days),
-        "rate_limit_per_minute": _clean_rate_limit(rate_limit_per_minute),
+        "rate_limit_per_minute": clean_rate_limit(rate_limit_per_minute),
         "allowed_ips": clean_allowed_ips(allowed_ips),
     }
     key, plaintext = _insert_key(caller=caller, application=application, name=name, environment=environment,

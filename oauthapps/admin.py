@@ -4,7 +4,8 @@ django-oauth-toolkit registers its own admin classes for the swapped client mode
 grants and ID tokens. They are replaced here: the portal's client admin makes clients through
 ``oauth_client_create`` (the secret shown once, on the next page), and no page shows or edits a client secret
 (or whether it is hashed), ``skip_authorization``, a token, a token checksum or an authorization code.
-Revoking tokens goes through ``oauth_tokens_revoke``, which audits under the staff user.
+Revoking tokens goes through ``oauth_access_tokens_revoke`` and ``oauth_tokens_revoke``, which audit under the
+staff user.
 """
 
 from __future__ import annotations
@@ -214,15 +215,8 @@ class AccessTokenAdmin(ReadOnlyObjectMixin, admin.ModelAdmin):
 
     @admin.action(description="Revoke selected tokens", permissions=["change"])
     def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        # Deleting an access token leaves its refresh token behind (the link is SET_NULL). DOT refuses such an
-        # orphan, but it would still be listed as live here: mark it revoked too, audited, as DOT's own
-        # ``revoke_access_token`` does.
-        refresh_ids = list(RefreshToken.objects.filter(access_token__in=queryset, revoked__isnull=True)
-                           .values_list("pk", flat=True))
-        revoked = services.oauth_tokens_revoke(actor=request.user, tokens=queryset)
-        if refresh_ids:
-            services.oauth_tokens_revoke(actor=request.user, tokens=RefreshToken.objects.filter(pk__in=refresh_ids))
-        self.message_user(request, f"Revoked {revoked} access token(s) and {len(refresh_ids)} refresh token(s).",
+        revoked, refreshed = services.oauth_access_tokens_revoke(actor=request.user, tokens=queryset)
+        self.message_user(request, f"Revoked {revoked} access token(s) and {refreshed} refresh token(s).",
                           messages.SUCCESS)
 
 

@@ -16,7 +16,7 @@ from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken
 from oauth2_provider.settings import oauth2_settings
 
 from apikeys.models import ApiKey, Application
-from apikeys.services import application_get_or_create_default
+from apikeys.services import application_get_or_create_default, clean_rate_limit
 from audit.services import audit_record
 from oauthapps.models import DOT_GRANT_NAMES, OAuthClient, PluginCredential, SpentAuthorizationCode
 from oauthapps.redirects import clean_redirect_uris
@@ -74,14 +74,6 @@ def _clean_scopes(caller: Caller, allowed_scopes: list[str] | None) -> list[str]
     return scopes
 
 
-def _clean_rate_limit(value: int | None) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
-        raise ValidationError({"rate_limit_per_minute": ["Give a number of requests a minute from 1 to 100000."]})
-    return value
-
-
 def _clean_name(name: str | None) -> str:
     name = (name or "").strip()
     if not name or len(name) > 120:
@@ -118,7 +110,7 @@ def oauth_client_create(
         authorization_grant_type=DOT_GRANT_NAMES[grants[0]],
         redirect_uris=" ".join(_clean_redirects(grants, redirect_uris)),
         allowed_scopes=_clean_scopes(caller, allowed_scopes),
-        rate_limit_per_minute=_clean_rate_limit(rate_limit_per_minute),
+        rate_limit_per_minute=clean_rate_limit(rate_limit_per_minute),
         client_secret=secret or "",
         hash_client_secret=True,
         skip_authorization=False,
@@ -159,7 +151,7 @@ def oauth_client_update(
         client.allowed_scopes = _clean_scopes(caller, allowed_scopes)
         changed.append("allowed_scopes")
     if rate_limit_per_minute is not ...:
-        client.rate_limit_per_minute = _clean_rate_limit(rate_limit_per_minute)
+        client.rate_limit_per_minute = clean_rate_limit(rate_limit_per_minute)
         changed.append("rate_limit_per_minute")
     if changed:
         client.save(update_fields=[*changed, "updated"])
@@ -217,16 +209,27 @@ def oauth_tokens_revoke_for_user(*, user, client: OAuthClient) -> int:
 
 @transaction.atomic
 def oauth_tokens_revoke(*, actor, tokens) -> int:
-    """Staff revoke access tokens (admin action)."""
+    """Staff revoke access or refresh tokens (admin actions); each revocation is audited."""
     count = 0
     for token in tokens.select_related("application", "application__organization"):
         client = token.application
         audit_record(action="oauth_token.revoked", actor=actor, organization=client.organization if client else None,
                      target=client, metadata={"clientId": client.client_id if client else None,
-                                              "tokenId": token.pk})
+                                              "tokenId": token.pk, "kind": token._meta.model_name})
         token.revoke()
         count += 1
     return count
+
+
+@transaction.atomic
+def oauth_access_tokens_revoke(*, actor, tokens) -> tuple[int, int]:
+    """Revoke access tokens and the live refresh tokens issued with them, as DOT's ``revoke_access_token``
+    does: deleting an access token alone would leave its refresh token listed as live. Returns both counts."""
+    refresh = RefreshToken.objects.filter(access_token__in=tokens, revoked__isnull=True)
+    refresh_ids = list(refresh.values_list("pk", flat=True))
+    revoked = oauth_tokens_revoke(actor=actor, tokens=tokens)
+    oauth_tokens_revoke(actor=actor, tokens=RefreshToken.objects.filter(pk__in=refresh_ids))
+    return revoked, len(refresh_ids)
 
 
 # Plugins ----------------------------------------------------------------------------------------------------
