@@ -18,7 +18,7 @@ from oauthapps.api.views import (
     OAuthClientListView,
     OAuthClientRotateSecretView,
 )
-from portal.api.views import HelloView, MeView, ScopesView, not_found
+from portal.api.views import HelloView, MeView, NotFoundView, ScopesView
 
 v1 = [
     path("hello", HelloView.as_view(), name="api-hello"),
@@ -45,5 +45,5 @@ urlpatterns = [
     # The API reference, public: the OpenAPI 3 document and a page rendering it from /static/ (no CDN).
     path("api/schema", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    re_path(r"^api/", not_found),
+    re_path(r"^api/", NotFoundView.as_view()),
 ]

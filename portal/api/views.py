@@ -1,19 +1,15 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from portal import scopes as scope_registry
 from portal.api.base import PortalAPIView
-from portal.api.errors import NOT_FOUND, RateLimited, error_response
 from portal.api.fields import iso
-from portal.ratelimit import api_usage
 
 # The shapes of these three responses, for the OpenAPI document (the views build them directly: they are hot).
 
@@ -130,15 +126,15 @@ class ScopesView(PortalAPIView):
         })
 
 
-@csrf_exempt  # a 404 to any method: without this, a POST to an unknown path got the HTML CSRF page
-def not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
-    """Any path under /api/ that names nothing, a trailing-slash variant included (counted per client IP)."""
-    usage = api_usage(request, None)
-    if usage is not None and usage.exceeded:
-        response = error_response(429, "RATE_LIMITED", RateLimited.default_detail)
-        response["Retry-After"] = str(usage.retry_after)
-    else:
-        response = error_response(*NOT_FOUND)
-    for name, value in (usage.headers() if usage else {}).items():
-        response[name] = value
-    return response
+class NotFoundView(PortalAPIView):
+    """Any path under /api/ that names nothing, a trailing-slash variant included: a JSON 404 to every method,
+    counted per client IP and with rate-limit headers like every other API response."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    schema = None  # not an operation of the API
+
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        raise NotFound()
+
+    post = put = patch = delete = head = options = get

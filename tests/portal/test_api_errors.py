@@ -126,3 +126,13 @@ def test_503_when_the_database_is_unreachable(client_a):
 def test_browser_accept_header_still_gets_json_errors(api_client):
     response = api_client().get("/api/v1/me", HTTP_ACCEPT="text/html")
     envelope(response, 401, "AUTH_FAILED")
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete", "options"])
+def test_unknown_paths_are_a_json_404_to_every_method_even_in_a_signed_in_browser(login, owner, method):
+    client = login(owner)
+    client.handler.enforce_csrf_checks = True  # as a browser would send it, without a CSRF token
+    response = getattr(client, method)("/api/v1/applications/null,null", data="a=b",
+                                       content_type="application/x-www-form-urlencoded")
+    assert envelope(response, 404, "NOT_FOUND") == {"error": "Not found", "code": "NOT_FOUND"}
+    assert response["X-RateLimit-Limit"] == "100"
