@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 from django.apps import apps
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
@@ -25,3 +27,12 @@ def stored_text_containing(secret: str) -> list[str]:
         if secret in str(SessionStore().decode(session.session_data)):
             found.append(f"session {session.session_key}")
     return found
+
+
+def redis_is_running() -> bool:
+    """Whether the Redis server of these machines answers on 127.0.0.1:6379."""
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+        return True
+    except OSError:
+        return False

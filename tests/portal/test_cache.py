@@ -1,19 +1,10 @@
 from __future__ import annotations
 
-import socket
-
 import pytest
 from django.core.cache import caches
 from django.test import override_settings
 
-
-def redis_is_running() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
-
+from tests.helpers import redis_is_running
 
 pytestmark = pytest.mark.skipif(not redis_is_running(), reason="needs the Redis server on 127.0.0.1:6379")
 

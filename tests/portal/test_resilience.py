@@ -4,13 +4,13 @@ everything recovers by itself."""
 from __future__ import annotations
 
 import logging
-import socket
 
 import pytest
 from django.db import connection
 from django.test import Client, override_settings
 
 from tests.factories import PASSWORD
+from tests.helpers import redis_is_running
 
 REAL_REDIS = "redis://127.0.0.1:6379/15"
 CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
@@ -20,14 +20,6 @@ def redis_cache(location: str) -> dict:
     options = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     return {"default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": location, "OPTIONS": options},
             "ratelimit": {"BACKEND": "portal.cache.RateLimitRedisCache", "LOCATION": location, "OPTIONS": options}}
-
-
-def redis_is_running() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
 
 
 needs_redis = pytest.mark.skipif(not redis_is_running(), reason="needs the Redis server on 127.0.0.1:6379")
