@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from apikeys import crypto
+
 
 class Application(models.Model):
     """A developer's integration. Owns API keys and OAuth clients."""
@@ -80,7 +82,7 @@ class ApiKey(models.Model):
 
     @property
     def masked(self) -> str:
-        return f"{self.prefix}_{self.environment}_{self.public_id}…"
+        return crypto.mask(self.public_id, prefix=self.prefix, environment=self.environment)
 
     @property
     def status(self) -> str:

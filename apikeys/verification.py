@@ -34,12 +34,11 @@ KEY_QUERY = (
     "WHERE k.public_id = %s"
 )
 class KeyRefused(Exception):
-    """The key cannot be used. The reason goes to logs and the audit log, never to the caller."""
+    """The key cannot be used. The reason goes to the log, never to the caller."""
 
-    def __init__(self, reason: str, key: ApiKey | None = None) -> None:
+    def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.key = key
 
 
 def load_key(public_id: str) -> tuple[ApiKey, datetime | None] | None:
@@ -69,13 +68,13 @@ def verify_api_key(value: str, *, client_ip: str | None) -> ApiKey:
     if not crypto.key_matches(parsed.full_key, key.key_hash) or key.environment != parsed.environment:
         raise KeyRefused("unknown")
     if organization_suspended_at is not None:
-        raise KeyRefused("organization suspended", key)
+        raise KeyRefused("organization suspended")
     if not key.is_usable:
-        raise KeyRefused(key.status, key)
+        raise KeyRefused(key.status)
     if key.allowed_ips and not ip_allowed(client_ip, key.allowed_ips):
         audit_record(action="api_key.ip_refused", actor=key, organization_id=key.organization_id, target=key,
                      metadata={"publicId": key.public_id})
-        raise KeyRefused("ip not allowed", key)
+        raise KeyRefused("ip not allowed")
     touch_last_used(key)
     return key
 

@@ -72,9 +72,6 @@ class Caller:
         """The human behind the call, if any (a key made by a command has none)."""
         return self.user
 
-    def has_scopes(self, *required: str) -> bool:
-        return scope_registry.grants(self.scopes, required)
-
     def missing_scopes(self, required: list[str]) -> list[str]:
         return scope_registry.missing(self.scopes, required)
 
