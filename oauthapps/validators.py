@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 
 
 def sha256(value: str) -> str:
+    """The checksum under which DOT stores tokens (RFC 9700 storage), and codes are remembered when spent."""
     return hashlib.sha256(value.encode()).hexdigest()
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from django.db import connection
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
 from accounts.models import Membership, Organization, User
 from oauthapps.models import OAuthClient, TokenOrganization
+from oauthapps.validators import sha256
 from portal import scopes as scope_registry
 from portal.callers import Caller
 from portal.rows import db_value, model_from_row
@@ -45,7 +44,7 @@ def verify_access_token(token: str) -> Caller | None:
     if not token or len(token) > 255:
         return None
     with connection.cursor() as cursor:
-        cursor.execute(TOKEN_QUERY, [hashlib.sha256(token.encode()).hexdigest()])
+        cursor.execute(TOKEN_QUERY, [sha256(token)])
         row = cursor.fetchone()
     if row is None:
         return None
