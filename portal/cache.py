@@ -67,12 +67,16 @@ class RateLimitRedisClient(PortalRedisClient):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._counted = threading.local()
+        self._scripts: dict = {}
 
     def add(self, key, value, timeout):
         if value != 1 or not timeout:
             return super().add(key, value, timeout)
         client = self.get_client(key, write=True)
-        count = client.eval(self.COUNT_SCRIPT, 1, key, int(timeout))
+        script = self._scripts.get(id(client))
+        if script is None:  # sent once, then called by its SHA (EVALSHA)
+            script = self._scripts[id(client)] = client.register_script(self.COUNT_SCRIPT)
+        count = script(keys=[key], args=[int(timeout)], client=client)
         if count == 1:
             return True
         self._counted.__dict__[key] = count
