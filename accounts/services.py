@@ -89,7 +89,6 @@ def organization_suspend(*, organization: Organization, actor: object, reason: s
         organization.save(update_fields=["suspended_at"])
         audit_record(action="organization.suspended", actor=actor, organization=organization,
                      target=organization, metadata={"reason": reason} if reason else {})
-        _notify_credentials_changed(organization)
     return organization
 
 
@@ -100,15 +99,7 @@ def organization_reinstate(*, organization: Organization, actor: object) -> Orga
         organization.suspended_at = None
         organization.save(update_fields=["suspended_at"])
         audit_record(action="organization.reinstated", actor=actor, organization=organization, target=organization)
-        _notify_credentials_changed(organization)
     return organization
-
-
-def _notify_credentials_changed(organization: Organization) -> None:
-    """Tell credential caches that this organization's standing changed (connected by apikeys)."""
-    from accounts.signals import organization_status_changed
-
-    transaction.on_commit(lambda: organization_status_changed.send(sender=Organization, organization=organization))
 
 
 def _require_member_manager(access: OrgAccess) -> None:

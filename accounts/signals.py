@@ -1,13 +1,15 @@
-"""Sign-in audit events, and the signal that tells credential caches an organization changed."""
+"""Sign-in audit events; changes to people, organizations and memberships stop the credentials that depend on
+them from being served out of the shared credential cache (``portal.credential_cache``)."""
 
 from __future__ import annotations
 
 from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.dispatch import Signal, receiver
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
+from accounts.models import Membership, Organization, User
 from audit.services import audit_record
-
-organization_status_changed = Signal()  # kwargs: organization
+from portal import credential_cache
 
 
 @receiver(user_logged_in)
@@ -20,3 +22,24 @@ def audit_failed_sign_in(sender, credentials, request=None, **kwargs) -> None:
     # Django already masks the password in ``credentials``; only the email tried is kept.
     email = str(credentials.get("username") or credentials.get("email") or "")[:254]
     audit_record(action="user.sign_in_failed", actor=None, target_label=email, metadata={"email": email})
+
+
+@receiver(post_save, sender=Organization)
+@receiver(post_delete, sender=Organization)
+def organization_changed(sender, instance: Organization, created: bool = False, **kwargs) -> None:
+    if not created:  # suspension, reinstatement, policy
+        credential_cache.changed(f"org:{instance.pk}")
+
+
+@receiver(post_save, sender=Membership)
+@receiver(post_delete, sender=Membership)
+def membership_changed(sender, instance: Membership, created: bool = False, **kwargs) -> None:
+    if not created:  # a role cuts the scopes of that person's tokens; leaving ends them
+        credential_cache.changed(f"org:{instance.organization_id}")
+
+
+@receiver(post_save, sender=User)
+@receiver(post_delete, sender=User)
+def user_changed(sender, instance: User, created: bool = False, **kwargs) -> None:
+    if not created:  # deactivated, or deleted
+        credential_cache.changed(f"user:{instance.pk}")

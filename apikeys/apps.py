@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class ApiKeysConfig(AppConfig):
     name = "apikeys"
     verbose_name = "Applications and API keys"
+
+    def ready(self) -> None:
+        from apikeys import signals  # noqa: F401  (credential cache receivers)

@@ -13,12 +13,13 @@ scanners can recognise a real key from the outside.
 
 from __future__ import annotations
 
+import hmac
 import re
 import secrets
 import zlib
 from dataclasses import dataclass
 
-from portal.hashing import keyed_hash, keyed_hash_matches
+from portal.hashing import keyed_hash
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 PUBLIC_ID_LENGTH = 12
@@ -95,9 +96,9 @@ def hash_key(key: str) -> str:
     return keyed_hash(key, purpose=HASH_PURPOSE)
 
 
-def key_matches(key: str, stored_hash: str) -> bool:
-    """Constant-time comparison of a presented key with its stored hash."""
-    return keyed_hash_matches(key, stored_hash, purpose=HASH_PURPOSE)
+def hashes_match(presented_hash: str, stored_hash: str) -> bool:
+    """Constant-time comparison of a presented key's :func:`hash_key` with the stored one."""
+    return hmac.compare_digest(presented_hash, stored_hash)
 
 
 def mask(public_id: str, *, prefix: str, environment: str) -> str:

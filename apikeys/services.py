@@ -206,7 +206,8 @@ def _insert_key(*, caller: Caller, application: Application, **fields) -> tuple[
 
 @transaction.atomic
 def api_key_revoke(*, caller: Caller, key: ApiKey, reason: str = "") -> ApiKey:
-    """Revoke at once: the next request with the key fails on every worker (there is no key cache)."""
+    """Revoke at once: the next request with the key fails on every worker (the save stops any cached copy,
+    ``apikeys.signals``)."""
     key = ApiKey.objects.select_for_update().get(pk=key.pk, organization=caller.organization)
     if key.revoked_at is None:
         key.revoked_at = timezone.now()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection
@@ -14,7 +17,9 @@ from accounts.models import Organization
 from apikeys import crypto
 from apikeys.models import ApiKey
 from audit.services import audit_record
+from portal import credential_cache
 from portal.conf import portal_settings
+from portal.ratelimit import PrefetchBucket, Usage
 from portal.rows import model_from_row
 
 logger = logging.getLogger(__name__)
@@ -51,21 +56,39 @@ def load_key(public_id: str) -> tuple[ApiKey, datetime | None] | None:
     return model_from_row(ApiKey, KEY_COLUMNS, row), row[-1]
 
 
-def verify_api_key(value: str, *, client_ip: str | None) -> ApiKey:
+@dataclass(frozen=True)
+class VerifiedKey:
+    key: ApiKey
+    counted: Usage | None = None  # this request's rate-limit count, when it was counted with the fetch
+
+
+def verify_api_key(value: str, *, client_ip: str | None,
+                   bucket_for: Callable[[str], PrefetchBucket | None] | None = None) -> VerifiedKey:
     """The usable key for ``value``, or ``KeyRefused``.
 
-    Format and checksum are checked before any query; then one indexed query, a constant-time HMAC
-    comparison, and the key's own rules. Nothing is cached, so a revocation, rotation or suspension holds on
-    every worker at the next request.
+    Format and checksum are checked before any I/O. Then the key comes from the shared credential cache (one
+    Redis round trip that also counts the rate-limit bucket ``bucket_for(public_id)``) or from one indexed
+    query; either way a constant-time HMAC comparison and the key's own rules follow. The cache serves a key
+    only while nothing it depends on has changed, so a revocation, rotation or suspension holds on every worker
+    at the next request.
     """
     parsed = crypto.parse_key(value, prefix=portal_settings.KEY_PREFIX)
     if parsed is None:
         raise KeyRefused("malformed")
-    loaded = load_key(parsed.public_id)
-    if loaded is None:
-        raise KeyRefused("unknown")
-    key, organization_suspended_at = loaded
-    if not crypto.key_matches(parsed.full_key, key.key_hash) or key.environment != parsed.environment:
+    presented_hash = crypto.hash_key(parsed.full_key)
+    cache = credential_cache.shared()
+    bucket = bucket_for(parsed.public_id) if bucket_for is not None and cache is not None else None
+    hit = cache.fetch("key", parsed.public_id, key_hash=presented_hash, bucket=bucket, touch=True) \
+        if cache is not None else None
+    if hit is not None:
+        key, organization_suspended_at = model_from_row(ApiKey, KEY_COLUMNS, hit.row), None
+    else:
+        loaded_at = time.monotonic()
+        loaded = load_key(parsed.public_id)
+        if loaded is None:
+            raise KeyRefused("unknown")
+        key, organization_suspended_at = loaded
+    if not crypto.hashes_match(presented_hash, key.key_hash) or key.environment != parsed.environment:
         raise KeyRefused("unknown")
     if organization_suspended_at is not None:
         raise KeyRefused("organization suspended")
@@ -75,8 +98,22 @@ def verify_api_key(value: str, *, client_ip: str | None) -> ApiKey:
         audit_record(action="api_key.ip_refused", actor=key, organization_id=key.organization_id, target=key,
                      metadata={"publicId": key.public_id})
         raise KeyRefused("ip not allowed")
+    if hit is not None:
+        if hit.first_use_this_minute:
+            touch_last_used(key, force=True)
+        return VerifiedKey(key, bucket.usage(hit.count) if bucket is not None and hit.count is not None else None)
     touch_last_used(key)
-    return key
+    if cache is not None and time.monotonic() - loaded_at < 1:  # never store what was read long ago
+        cache.store(
+            "key", key.public_id, [getattr(key, c) for c in KEY_COLUMNS], key_hash=key.key_hash,
+            own_limit=bool(key.rate_limit_per_minute), depends_on=key_dependencies(key), touched=True,
+        )
+    return VerifiedKey(key)
+
+
+def key_dependencies(key: ApiKey) -> list[str]:
+    """What a cached key depends on: itself and its organization (``portal.credential_cache``)."""
+    return [f"key:{key.public_id}", f"org:{key.organization_id}"]
 
 
 def ip_allowed(client_ip: str | None, ranges: list[str]) -> bool:
@@ -89,10 +126,11 @@ def ip_allowed(client_ip: str | None, ranges: list[str]) -> bool:
     return any(address in ipaddress.ip_network(network, strict=False) for network in ranges)
 
 
-def touch_last_used(key: ApiKey) -> None:
-    """Keep ``last_used_at`` current to the minute: at most one UPDATE a minute per key, never one per request."""
+def touch_last_used(key: ApiKey, *, force: bool = False) -> None:
+    """Keep ``last_used_at`` current to the minute: at most one UPDATE a minute per key, never one per request.
+    ``force`` when the shared cache already decided that this is the key's first use this minute."""
     now = timezone.now()
-    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
+    if not force and key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
         return
     stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
     ApiKey.objects.filter(stale, pk=key.pk).update(last_used_at=now)

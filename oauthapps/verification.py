@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from django.db import connection
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
@@ -9,6 +11,7 @@ from oauth2_provider.models import AccessToken
 from accounts.models import Membership, Organization, User
 from oauthapps.models import OAuthClient, TokenOrganization
 from oauthapps.validators import sha256
+from portal import credential_cache
 from portal import scopes as scope_registry
 from portal.callers import Caller
 from portal.rows import db_value, model_from_row
@@ -38,16 +41,34 @@ SELECT t.expires, t.scope, t.user_id,
 def verify_access_token(token: str) -> Caller | None:
     """The caller for a live access token, or None.
 
-    A revoked token is deleted by DOT, so revocation holds at once everywhere; nothing is cached. A person's
-    token never outlives their membership nor exceeds their current role.
+    The token's row comes from the shared credential cache (``portal.credential_cache``) or from one indexed
+    query. A revoked token is deleted by DOT, and that deletion, like a change to its client, organizations or
+    person, stops the cached row from being served, so revocation holds at once everywhere. A person's token
+    never outlives their membership nor exceeds their current role.
     """
     if not token or len(token) > 255:
         return None
+    checksum = sha256(token)
+    cache = credential_cache.shared()
+    hit = cache.fetch("tok", checksum) if cache is not None else None
+    if hit is not None:
+        return caller_from_row(hit.row)
+    loaded_at = time.monotonic()
     with connection.cursor() as cursor:
-        cursor.execute(TOKEN_QUERY, [sha256(token)])
+        cursor.execute(TOKEN_QUERY, [checksum])
         row = cursor.fetchone()
-    if row is None:
-        return None
+    caller = caller_from_row(row) if row is not None else None
+    if cache is not None and caller is not None and time.monotonic() - loaded_at < 1:  # never store the old
+        user_id, client_pk, client_org_id = row[2], row[3], row[6]
+        depends_on = [f"tok:{checksum}", f"client:{client_pk}", f"org:{caller.organization_id}", f"org:{client_org_id}"]
+        if user_id is not None:
+            depends_on.append(f"user:{user_id}")
+        cache.store("tok", checksum, row, depends_on=depends_on)
+    return caller
+
+
+def caller_from_row(row) -> Caller | None:
+    """The caller for a row of ``TOKEN_QUERY`` (or its cached copy), or None when the token cannot be used."""
     (expires, scope, user_id, client_pk, client_id, client_name, client_org_id, application_id,
      rate_limit, client_revoked_at, client_org_suspended_at, organization_id, organization_suspended_at,
      email, is_active, role) = row

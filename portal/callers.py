@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accounts.models import Organization
 from portal import scopes as scope_registry
+
+if TYPE_CHECKING:
+    from portal.ratelimit import Usage
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,8 @@ class Caller:
     client: Any = None  # the OAuth client, for OAuth tokens
     expires_at: datetime | None = None
     rate_limit_per_minute: int | None = None
+    # This request's rate-limit count, when it was counted while the credential was fetched.
+    counted: Usage | None = field(default=None, repr=False, compare=False)
     loaded_organization: Organization | None = field(default=None, repr=False, compare=False)
 
     @property

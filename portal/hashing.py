@@ -21,11 +21,6 @@ def keyed_hash(value: str, *, purpose: str) -> str:
     return hmac.new(key, f"{purpose}\x00{value}".encode(), hashlib.sha256).hexdigest()
 
 
-def keyed_hash_matches(value: str, stored_hash: str, *, purpose: str) -> bool:
-    """Constant-time check of ``value`` against a stored :func:`keyed_hash`."""
-    return hmac.compare_digest(keyed_hash(value, purpose=purpose), stored_hash)
-
-
 def new_token(nbytes: int = 32) -> str:
     """A URL-safe random token from the operating system's CSPRNG."""
     return secrets.token_urlsafe(nbytes)

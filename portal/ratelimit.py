@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.utils import timezone
-from django_ratelimit.core import get_usage
+from django_ratelimit import ALL
+from django_ratelimit.core import EXPIRATION_FUDGE, _get_window, _make_cache_key, _split_rate, get_usage
 
 from audit.services import audit_record
 from portal.callers import Caller
@@ -87,6 +91,11 @@ def count(request: HttpRequest, *, group: str, value: str, rate: str, increment:
 # Per-credential API limits -------------------------------------------------------------------------------
 
 
+def _method_rate(request: HttpRequest) -> tuple[str, str]:
+    method = "read" if request.method in READ_METHODS else "write"
+    return method, portal_settings.API_READ_RATE if method == "read" else portal_settings.API_WRITE_RATE
+
+
 def _identity(caller: Caller) -> str:
     if caller.auth_type == "api_key":
         return f"key:{caller.credential.public_id}"
@@ -100,10 +109,11 @@ def api_usage(request: HttpRequest, caller: Caller | None) -> Usage | None:
     (fail open: the API keeps answering, and the failure is logged)."""
     if not portal_settings.RATELIMITS_ENABLED:
         return None
-    method = "read" if request.method in READ_METHODS else "write"
+    if caller is not None and caller.counted is not None:
+        return caller.counted  # counted in the round trip that fetched the credential (prefetch_bucket)
+    method, rate = _method_rate(request)
     if caller is None:
         group, value = f"api:anonymous:{method}", f"ip:{client_ip(request)}"
-        rate = portal_settings.API_READ_RATE if method == "read" else portal_settings.API_WRITE_RATE
     elif caller.rate_limit_per_minute:
         # The credential's own limit replaces both buckets and counts every request: per key, or per OAuth
         # client across all its tokens.
@@ -111,12 +121,46 @@ def api_usage(request: HttpRequest, caller: Caller | None) -> Usage | None:
         group, value, rate = "api:own", owner, f"{caller.rate_limit_per_minute}/m"
     else:
         group, value = f"api:{method}", _identity(caller)
-        rate = portal_settings.API_READ_RATE if method == "read" else portal_settings.API_WRITE_RATE
     try:
         return count(request, group=group, value=value, rate=rate)
     except LimiterUnavailable as exc:
         logger.error("Rate limiting is failing open: the cache is unreachable (%s)", type(exc.__cause__).__name__)
         return None
+
+
+@dataclass(frozen=True)
+class PrefetchBucket:
+    """The bucket ``api_usage`` would count an API key's request in (when the key has no limit of its own),
+    named exactly as django-ratelimit names it, so that the credential cache can count it in the round trip
+    that fetches the key (``portal.credential_cache``). Both ways count the same Redis counter."""
+
+    cache_key: str
+    expiry: int
+    limit: int
+    window: int
+
+    def usage(self, count: int) -> Usage:
+        return Usage(limit=self.limit, count=count, seconds_left=self.window - int(time.time()))
+
+
+def prefetch_bucket(request: HttpRequest, public_id: str) -> PrefetchBucket | None:
+    """None when API limits are off, or when counters and credentials do not share one cache server."""
+    if not portal_settings.RATELIMITS_ENABLED or not _counters_share_the_default_cache():
+        return None
+    method, rate = _method_rate(request)
+    value = f"key:{public_id}"
+    limit, period = _split_rate(rate)
+    window = _get_window(value, period)
+    cache_key = caches[settings.RATELIMIT_USE_CACHE].make_key(
+        _make_cache_key(f"api:{method}", window, rate, value, ALL)
+    )
+    return PrefetchBucket(cache_key=cache_key, expiry=period + EXPIRATION_FUDGE, limit=limit, window=window)
+
+
+def _counters_share_the_default_cache() -> bool:
+    counters, default = settings.CACHES[settings.RATELIMIT_USE_CACHE], settings.CACHES["default"]
+    return counters.get("LOCATION") == default.get("LOCATION") and counters.get("KEY_PREFIX") == default.get(
+        "KEY_PREFIX")
 
 
 # Against guessing ----------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from oauthapps.verification import verify_access_token
 from portal.callers import Caller
 from portal.conf import portal_settings
 from portal.net import client_ip
+from portal.ratelimit import prefetch_bucket
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def header_credentials(request: Request) -> tuple[str | None, str | None]:
     return api_key, bearer
 
 
-def caller_for_key(key) -> Caller:
+def caller_for_key(key, counted=None) -> Caller:
     return Caller(
         auth_type="api_key",
         organization_id=key.organization_id,
@@ -51,6 +52,7 @@ def caller_for_key(key) -> Caller:
         credential=key,
         expires_at=key.expires_at,
         rate_limit_per_minute=key.rate_limit_per_minute,
+        counted=counted,
     )
 
 
@@ -65,11 +67,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if api_key is None and not crypto.looks_like_key(value, prefix=portal_settings.KEY_PREFIX):
             return None  # a Bearer value that is not a key: an OAuth token, for the next class
         try:
-            key = verify_api_key(value, client_ip=client_ip(request._request))
+            verified = verify_api_key(value, client_ip=client_ip(request._request),
+                                      bucket_for=lambda public_id: prefetch_bucket(request._request, public_id))
         except KeyRefused as refused:
             logger.info("API key refused: %s", refused.reason)
             raise exceptions.AuthenticationFailed() from None
-        return AnonymousUser(), caller_for_key(key)
+        return AnonymousUser(), caller_for_key(verified.key, verified.counted)
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'

@@ -13,7 +13,6 @@ from accounts import services
 from accounts.models import Invitation, Membership, Organization, User
 from accounts.roles import Role
 from accounts.selectors import OrgAccess, access_organization_by_slug
-from accounts.signals import organization_status_changed
 from audit.context import RequestContext, reset_request_context, set_request_context
 from audit.models import AuditEvent
 from tests.factories import MembershipFactory, UserFactory
@@ -132,25 +131,6 @@ def test_suspend_and_reinstate_are_audited_once_even_when_repeated(org, django_c
 
     assert [(e.actor_user, e.organization) for e in events("organization.suspended")] == [(staff, org)]
     assert [(e.actor_user, e.organization) for e in events("organization.reinstated")] == [(staff, org)]
-
-
-def test_suspension_tells_credential_caches_after_commit(org, django_capture_on_commit_callbacks):
-    received: list[Organization] = []
-
-    def receiver(sender: object, organization: Organization, **kwargs: object) -> None:
-        received.append(organization)
-
-    organization_status_changed.connect(receiver)
-    try:
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            services.organization_suspend(organization=org, actor=None)
-        assert received == []  # nothing is announced before the change is committed
-        for callback in callbacks:
-            callback()
-    finally:
-        organization_status_changed.disconnect(receiver)
-
-    assert [o.pk for o in received] == [org.pk]
 
 
 def test_suspension_reason_is_kept_in_the_audit_metadata(org):
