@@ -31,9 +31,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.cache import caches
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.signals import setting_changed
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from portal.conf import portal_settings
 
@@ -162,15 +165,35 @@ class SharedCache:
             )
 
 
+def _configured() -> bool:
+    """Whether the default cache is the shared Redis one and the credential cache is on (read once per settings)."""
+    configured = _memo.get("configured")
+    if configured is None:
+        from portal.cache import RedisCache
+
+        backend = import_string(settings.CACHES["default"]["BACKEND"])
+        configured = _memo["configured"] = (
+            issubclass(backend, RedisCache) and portal_settings.CREDENTIAL_CACHE_SECONDS > 0
+        )
+    return configured
+
+
+_memo: dict[str, bool] = {}
+
+
+def _settings_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting in {"CACHES", "PORTAL"}:
+        _memo.clear()
+
+
+setting_changed.connect(_settings_changed)
+
+
 def shared() -> SharedCache | None:
     """The credential cache, or None when the default cache is not shared by every worker (or it is off)."""
-    from portal.cache import RedisCache
-
-    if portal_settings.CREDENTIAL_CACHE_SECONDS <= 0:
+    if not _configured():
         return None
     cache = caches["default"]
-    if not isinstance(cache, RedisCache):
-        return None
     handle = cache.__dict__.get("_portal_credentials")
     if handle is None:
         handle = cache.__dict__["_portal_credentials"] = SharedCache(cache)
