@@ -96,9 +96,13 @@ def _method_rate(request: HttpRequest) -> tuple[str, str]:
     return method, portal_settings.API_READ_RATE if method == "read" else portal_settings.API_WRITE_RATE
 
 
+def _key_identity(public_id: str) -> str:
+    return f"key:{public_id}"
+
+
 def _identity(caller: Caller) -> str:
     if caller.auth_type == "api_key":
-        return f"key:{caller.credential.public_id}"
+        return _key_identity(caller.credential.public_id)
     if caller.auth_type == "oauth2":
         return f"oauth:{caller.client.client_id}:{caller.user.pk if caller.user else '-'}"
     return f"user:{caller.user.pk}"
@@ -148,7 +152,7 @@ def prefetch_bucket(request: HttpRequest, public_id: str) -> PrefetchBucket | No
     if not portal_settings.RATELIMITS_ENABLED or not _counters_share_the_default_cache():
         return None
     method, rate = _method_rate(request)
-    value = f"key:{public_id}"
+    value = _key_identity(public_id)
     limit, period = _split_rate(rate)
     window = _get_window(value, period)
     cache_key = caches[settings.RATELIMIT_USE_CACHE].make_key(

@@ -1,4 +1,5 @@
-"""With Redis, a limit holds exactly across several gunicorn workers (real processes, real load on loopback)."""
+"""With Redis, limits and revocations hold exactly across several gunicorn workers (real processes, real load on
+loopback)."""
 
 from __future__ import annotations
 
@@ -34,33 +35,60 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def gunicorn():
-    db = connection.settings_dict
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "DJANGO_LOG_LEVEL": "ERROR",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "portal.wsgi", "-w", "3", "-b", f"127.0.0.1:{port}",
-         "--log-level", "error"],
-        cwd=ROOT, env=env,
-    )
-    deadline = time.time() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if time.time() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail("gunicorn did not start")
-            time.sleep(0.2)
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(10)
+def serve():
+    """``serve(**environment) -> base URL`` of three gunicorn workers on this test's database and Redis."""
+    processes = []
+
+    def _serve(**extra: str) -> str:
+        db = connection.settings_dict
+        port = free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+            "REDIS_URL": settings.REDIS_URL,
+            "DJANGO_LOG_LEVEL": "ERROR",
+            **extra,
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "portal.wsgi", "-w", "3", "-b", f"127.0.0.1:{port}",
+             "--log-level", "error"],
+            cwd=ROOT, env=env,
+        )
+        processes.append(process)
+        deadline = time.time() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return f"http://127.0.0.1:{port}"
+            except OSError:
+                if time.time() > deadline or process.poll() is not None:
+                    pytest.fail("gunicorn did not start")
+                time.sleep(0.2)
+
+    yield _serve
+    for process in processes:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture
+def gunicorn(serve):
+    return serve()
+
+
+def burst(url: str, headers: dict[str, str], count: int) -> list[int]:
+    with ThreadPoolExecutor(max_workers=20) as pool, requests.Session() as session:
+        return list(pool.map(lambda _: session.get(url, headers=headers, timeout=30).status_code, range(count)))
+
+
+def wait_for_a_fresh_window(response) -> int:
+    """Requests already counted in the window the burst will fall in (0 after waiting for the next one)."""
+    reset = datetime.fromisoformat(response.headers["X-RateLimit-Reset"].replace("Z", "+00:00"))
+    seconds_left = (reset - datetime.now(UTC)).total_seconds()
+    if seconds_left < 15:  # too close to the end of the window: start the burst in the next one
+        time.sleep(max(0.0, seconds_left) + 1.5)
+        return 0
+    return 1
 
 
 def test_exactly_the_limit_gets_through_across_workers(gunicorn, app, make_key):
@@ -68,16 +96,40 @@ def test_exactly_the_limit_gets_through_across_workers(gunicorn, app, make_key):
     url, headers = f"{gunicorn}/api/v1/hello", {"X-API-Key": key}
     probe = requests.get(url, headers=headers, timeout=10)
     assert probe.status_code == 200
-    reset = datetime.fromisoformat(probe.headers["X-RateLimit-Reset"].replace("Z", "+00:00"))
-    seconds_left = (reset - datetime.now(UTC)).total_seconds()
-    already_counted = 1
-    if seconds_left < 15:  # too close to the end of the window: start the burst in the next one
-        time.sleep(max(0.0, seconds_left) + 1.5)
-        already_counted = 0
+    already_counted = wait_for_a_fresh_window(probe)
 
-    with ThreadPoolExecutor(max_workers=20) as pool, requests.Session() as session:
-        codes = list(pool.map(lambda _: session.get(url, headers=headers, timeout=30).status_code,
-                              range(REQUESTS)))
+    codes = burst(url, headers, REQUESTS)
 
     assert codes.count(200) == LIMIT - already_counted
     assert codes.count(429) == REQUESTS - (LIMIT - already_counted)
+
+
+def test_the_default_limit_counted_with_the_cached_key_is_exact_across_workers(serve, app, make_key):
+    """A cached key is fetched and counted in one Redis script (portal.credential_cache): still exact."""
+    base = serve(PORTAL_API_READ_RATE=f"{LIMIT}/m")
+    _, key = make_key(app, "READ_ONLY")
+    url, headers = f"{base}/api/v1/hello", {"X-API-Key": key}
+    probe = requests.get(url, headers=headers, timeout=10)
+    assert probe.status_code == 200 and probe.headers["X-RateLimit-Limit"] == str(LIMIT)
+    already_counted = wait_for_a_fresh_window(probe)
+
+    codes = burst(url, headers, REQUESTS)
+
+    assert codes.count(200) == LIMIT - already_counted
+    assert codes.count(429) == REQUESTS - (LIMIT - already_counted)
+
+
+def test_a_revoked_key_is_refused_by_every_worker_at_the_next_request(gunicorn, app, make_key):
+    from django.core.cache import caches
+
+    from apikeys.services import api_key_revoke
+    from portal.callers import Caller
+
+    key, plaintext = make_key(app, "READ_ONLY")
+    url, headers = f"{gunicorn}/api/v1/hello", {"X-API-Key": plaintext}
+    assert set(burst(url, headers, 30)) == {200}  # every worker has used it; it is in the shared cache
+    assert caches["default"].has_key(f"cred:key:{key.public_id}")
+
+    api_key_revoke(caller=Caller.system(app.organization), key=key)  # committed: this test is transactional
+
+    assert set(burst(url, headers, 30)) == {401}
