@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -20,7 +19,7 @@ from audit.services import audit_record
 from portal import credential_cache
 from portal.conf import portal_settings
 from portal.ratelimit import PrefetchBucket, Usage
-from portal.rows import model_from_row
+from portal.rows import fetch_one, model_from_row
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +47,7 @@ class KeyRefused(Exception):
 
 def load_key(public_id: str) -> tuple[ApiKey, datetime | None] | None:
     """The key with this public id and its organization's ``suspended_at`` (only tested for None), or None."""
-    with connection.cursor() as cursor:
-        cursor.execute(KEY_QUERY, [public_id])
-        row = cursor.fetchone()
+    row = fetch_one(KEY_QUERY, [public_id])
     if row is None:
         return None
     return model_from_row(ApiKey, KEY_COLUMNS, row), row[-1]

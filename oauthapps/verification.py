@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-from django.db import connection
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
@@ -14,7 +13,7 @@ from oauthapps.validators import sha256
 from portal import credential_cache
 from portal import scopes as scope_registry
 from portal.callers import Caller
-from portal.rows import db_value, model_from_row
+from portal.rows import db_value, fetch_one, model_from_row
 
 # Tokens are stored as SHA-256 checksums (DOT's RFC 9700 storage), so the lookup is by checksum. The token's
 # organization, its client and the client's organization, and for a person's token that person and their
@@ -54,9 +53,7 @@ def verify_access_token(token: str) -> Caller | None:
     if hit is not None:
         return caller_from_row(hit.row)
     loaded_at = time.monotonic()
-    with connection.cursor() as cursor:
-        cursor.execute(TOKEN_QUERY, [checksum])
-        row = cursor.fetchone()
+    row = fetch_one(TOKEN_QUERY, [checksum])
     caller = caller_from_row(row) if row is not None else None
     if cache is not None and caller is not None and time.monotonic() - loaded_at < 1:  # never store the old
         user_id, client_pk, client_org_id = row[2], row[3], row[6]
