@@ -18,6 +18,7 @@ import re
 import secrets
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -149,20 +150,27 @@ def wrk(url: str, seconds: int, connections: int, header: str | None = None, bod
 
 
 def compare(args: argparse.Namespace, cases: list[tuple], ratios: list[tuple[str, int, int, str]]) -> None:
-    """Run ``cases`` (label, url, header, body) in interleaved rounds; print each and the ``ratios``."""
-    best: dict[str, dict] = {}
+    """Run ``cases`` (label, url, header, body) in interleaved rounds; print the best round of each, and each
+    ratio twice: from the best rounds, and as the median of the ratios within each round (the two cases of a
+    round run a few seconds apart, so a machine that slows down or speeds up between rounds moves both)."""
+    rounds: list[dict[str, dict]] = []
     for _round in range(args.rounds):
+        results = {}
         for label, url, header, body in cases:
-            result = wrk(url, args.seconds, args.connections, header, body)
+            results[label] = wrk(url, args.seconds, args.connections, header, body)
             time.sleep(3)  # let requests still in flight (a slow hash takes a second) finish before the next case
-            if label not in best or result["rps"] > best[label]["rps"]:
-                best[label] = result
+        rounds.append(results)
+    best = {label: max((r[label] for r in rounds), key=lambda result: result["rps"]) for label, *_ in cases}
     for label, *_ in cases:
         r = best[label]
         print(f"  {label:58} {r['rps']:8.1f} req/s   p50 {r['p50']:8.2f} ms   p99 {r['p99']:8.2f} ms"
               f"   non-2xx {r['errors']}")
     for text, numerator, denominator, target in ratios:
-        print(f"  {text}: {best[cases[numerator][0]]['rps'] / best[cases[denominator][0]]['rps']:.2f} ({target})")
+        top, bottom = cases[numerator][0], cases[denominator][0]
+        per_round = sorted(r[top]["rps"] / r[bottom]["rps"] for r in rounds)
+        print(f"  {text}: {best[top]['rps'] / best[bottom]['rps']:.2f} from the best rounds, "
+              f"{statistics.median(per_round):.2f} median of {len(per_round)} rounds "
+              f"({min(per_round):.2f}-{max(per_round):.2f}) ({target})")
 
 
 def key_auth_rounds(args, env, data) -> None:

@@ -159,9 +159,11 @@ class SharedCache:
         try:
             self.bump_script(keys=[], args=[self.generations, secrets.token_hex(8), *deps], client=self.client)
         except Exception as exc:
+            # Kinds only: a token's dependency is named by its checksum, which has no place in a log.
             logger.error(
-                "Credential cache unreachable: could not announce a change to %s (%s); cached copies expire "
-                "within %s seconds", ", ".join(deps), type(exc).__name__, portal_settings.CREDENTIAL_CACHE_SECONDS,
+                "Credential cache unreachable: could not announce a change (%s) (%s); cached copies expire "
+                "within %s seconds", ", ".join(sorted({dep.split(":", 1)[0] for dep in deps})), type(exc).__name__,
+                portal_settings.CREDENTIAL_CACHE_SECONDS,
             )
 
 

@@ -229,3 +229,17 @@ def test_a_persons_cached_token_follows_their_membership(login, developer, org, 
     hello(bearer)
     Membership.objects.get(user=developer, organization=org).delete()
     assert hello(bearer)[0].status_code == 401
+
+
+def test_a_change_the_cache_cannot_hear_is_logged_by_kind_only(caplog):
+    down = "redis://127.0.0.1:1/0"
+    checksum = "f" * 64
+    with override_settings(CACHES={
+        "default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": down,
+                    "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}},
+        "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }):
+        credential_cache.changed(f"tok:{checksum}", "org:7")
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and "(org, tok)" in errors[0]
+    assert checksum not in caplog.text
