@@ -171,6 +171,9 @@ def compare(args: argparse.Namespace, cases: list[tuple], ratios: list[tuple[str
     """Run ``cases`` (label, url, header, body) in interleaved rounds; print the best round of each, and each
     ratio twice: from the best rounds, and as the median of the ratios within each round (the two cases of a
     round run a few seconds apart, so a machine that slows down or speeds up between rounds moves both)."""
+    for _label, url, header, body in cases:  # warm every worker's code paths for each case, uncounted
+        wrk(url, 1, args.connections, header, body)
+    time.sleep(3)
     rounds: list[dict[str, dict]] = []
     for _round in range(args.rounds):
         results = {}
