@@ -10,8 +10,8 @@ Each server is gunicorn on loopback, loaded with wrk (``apt-get install wrk``), 
 sees. Cases are run in interleaved rounds (``--rounds``). Each ratio is printed three ways: from the best
 round of each case; as the median of the ratios within each round; and from the machine's CPU time per
 request (server, database, cache and wrk together, from /proc/stat), which time stolen by a busy host does not
-move. Throughput is bound by CPU on these machines, so the last is the steadiest reading of the same thing.
-Quote ratios from one run, not absolute numbers.
+move, though other work on the machine still does. Throughput is bound by CPU on these machines, so all three
+read the same thing; on a shared machine they differ by a few hundredths, so quote all three, from one run.
 """
 
 from __future__ import annotations
@@ -129,8 +129,7 @@ def serve(env: dict[str, str], workers: int):
 
 def busy_cpu_seconds() -> float:
     """CPU time the whole machine has spent working (user, system, interrupts), from /proc/stat. Time stolen by
-    the hypervisor and idle time are not in it, so CPU per request stays steady on a shared machine whose
-    throughput does not."""
+    the hypervisor and idle time are not in it."""
     with open("/proc/stat") as stat:
         fields = [int(value) for value in stat.readline().split()[1:]]
     user, nice, system, _idle, _iowait, irq, softirq = fields[:7]
