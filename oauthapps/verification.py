@@ -1,4 +1,4 @@
-"""Checking an OAuth access token presented to the API: one indexed query, joins included."""
+"""Checking an OAuth access token presented to the API: from the shared credential cache, or one indexed query."""
 
 from __future__ import annotations
 
