@@ -80,7 +80,7 @@ def verify_api_key(value: str, *, client_ip: str | None,
     if hit is not None:
         key, organization_suspended_at = model_from_row(ApiKey, KEY_COLUMNS, hit.row), None
     else:
-        loaded_at = time.monotonic()
+        read_at = time.monotonic()
         loaded = load_key(parsed.public_id)
         if loaded is None:
             raise KeyRefused("unknown")
@@ -100,9 +100,9 @@ def verify_api_key(value: str, *, client_ip: str | None,
             touch_last_used(key, force=True)
         return VerifiedKey(key, bucket.usage(hit.count) if bucket is not None and hit.count is not None else None)
     touch_last_used(key)
-    if cache is not None and time.monotonic() - loaded_at < 1:  # never store what was read long ago
+    if cache is not None:
         cache.store(
-            "key", key.public_id, [getattr(key, c) for c in KEY_COLUMNS], key_hash=key.key_hash,
+            "key", key.public_id, [getattr(key, c) for c in KEY_COLUMNS], read_at=read_at, key_hash=key.key_hash,
             own_limit=bool(key.rate_limit_per_minute), depends_on=key_dependencies(key), touched=True,
         )
     return VerifiedKey(key)

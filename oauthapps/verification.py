@@ -52,15 +52,15 @@ def verify_access_token(token: str) -> Caller | None:
     hit = cache.fetch("tok", checksum) if cache is not None else None
     if hit is not None:
         return caller_from_row(hit.row)
-    loaded_at = time.monotonic()
+    read_at = time.monotonic()
     row = fetch_one(TOKEN_QUERY, [checksum])
     caller = caller_from_row(row) if row is not None else None
-    if cache is not None and caller is not None and time.monotonic() - loaded_at < 1:  # never store the old
+    if cache is not None and caller is not None:
         user_id, client_pk, client_org_id = row[2], row[3], row[6]
         depends_on = [f"tok:{checksum}", f"client:{client_pk}", f"org:{caller.organization_id}", f"org:{client_org_id}"]
         if user_id is not None:
             depends_on.append(f"user:{user_id}")
-        cache.store("tok", checksum, row, depends_on=depends_on)
+        cache.store("tok", checksum, row, read_at=read_at, depends_on=depends_on)
     return caller
 
 

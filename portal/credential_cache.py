@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -46,6 +47,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 BLOCK_SECONDS = 60  # how long after a change records depending on it are not stored
+# A row read longer ago than this is not stored: the block above only covers reads younger than itself.
+MAX_READ_AGE_SECONDS = 1
 TOUCH_SECONDS = 60  # last-used time is written once a minute per credential (section 4 of the contract)
 
 # A record is "<own>|<hash>|<dep>=<gen>,...|<json row>". <own> is "1" when the credential has a rate limit of
@@ -137,11 +140,14 @@ class SharedCache:
         record, count, touched = answer
         return Hit(row=json.loads(record.split(b"|", 3)[3]), count=count or None, first_use_this_minute=touched == 1)
 
-    def store(self, kind: str, value: str, row: Iterable[Any], *, depends_on: Iterable[str], key_hash: str = "",
-              own_limit: bool = False, touched: bool = False) -> None:
-        """Cache a credential that passed every check, unless one of ``depends_on`` changed in the last
-        ``BLOCK_SECONDS``. ``touched``: its last-used time was just brought up to date, so the next minute's
-        hits need not write it. Errors are logged and ignored."""
+    def store(self, kind: str, value: str, row: Iterable[Any], *, read_at: float, depends_on: Iterable[str],
+              key_hash: str = "", own_limit: bool = False, touched: bool = False) -> None:
+        """Cache a credential that passed every check, read from the database at ``read_at``
+        (``time.monotonic()``), unless that was more than ``MAX_READ_AGE_SECONDS`` ago or one of ``depends_on``
+        changed in the last ``BLOCK_SECONDS``. ``touched``: its last-used time was just brought up to date, so
+        the next minute's hits need not write it. Errors are logged and ignored."""
+        if time.monotonic() - read_at > MAX_READ_AGE_SECONDS:
+            return
         keys = [f"{self.names}{kind}:{value}"]
         if touched:
             keys.append(f"{self.names}touch:{kind}:{value}")

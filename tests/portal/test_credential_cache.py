@@ -3,6 +3,7 @@ on refuses it at the next request, on every worker."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -158,18 +159,18 @@ def test_the_database_answers_when_the_cache_is_down(client_a, admin_key):
 def test_a_change_stops_the_cached_copy_and_blocks_storing_it_again_for_a_while():
     """The race of a request that read the database just before a change committed: whether its copy is stored
     before the change is announced or after, it is never served."""
-    credential_cache.shared().store("key", "race1", ["stale"], depends_on=["key:race1"])
+    credential_cache.shared().store("key", "race1", ["stale"], read_at=time.monotonic(), depends_on=["key:race1"])
     assert credential_cache.shared().fetch("key", "race1").row == ["stale"]
     credential_cache.changed("key:race1")
     assert credential_cache.shared().fetch("key", "race1") is None
 
     credential_cache.changed("key:race2")
-    credential_cache.shared().store("key", "race2", ["stale"], depends_on=["key:race2"])
+    credential_cache.shared().store("key", "race2", ["stale"], read_at=time.monotonic(), depends_on=["key:race2"])
     assert credential_cache.shared().fetch("key", "race2") is None
 
 
 def test_a_change_inside_a_transaction_is_announced_again_after_commit(django_capture_on_commit_callbacks):
-    credential_cache.shared().store("key", "tx", ["row"], depends_on=["org:42"])
+    credential_cache.shared().store("key", "tx", ["row"], read_at=time.monotonic(), depends_on=["org:42"])
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         credential_cache.changed("org:42")
     assert len(callbacks) == 1
@@ -243,3 +244,11 @@ def test_a_change_the_cache_cannot_hear_is_logged_by_kind_only(caplog):
     errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
     assert len(errors) == 1 and "(org, tok)" in errors[0]
     assert checksum not in caplog.text
+
+
+def test_a_row_read_long_ago_is_not_stored():
+    cache = credential_cache.shared()
+    cache.store("key", "old", ["row"], read_at=time.monotonic() - 5, depends_on=["key:old"])
+    assert cache.fetch("key", "old") is None
+    cache.store("key", "old", ["row"], read_at=time.monotonic(), depends_on=["key:old"])
+    assert cache.fetch("key", "old").row == ["row"]
