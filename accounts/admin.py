@@ -43,26 +43,8 @@ def _error_text(error: ValidationError | PermissionDenied) -> str:
 # --- Users -------------------------------------------------------------------------------------------------
 
 
-class EmailUserCreationForm(AdminUserCreationForm):
-    """Django's admin creation form (password1/password2, optional unusable password) for an email login."""
-
-    class Meta:
-        model = User
-        fields = ("email",)
-        field_classes: dict[str, Any] = {}
-
-    def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise ValidationError("A user with this email address already exists.")
-        return email
-
-
-class EmailUserChangeForm(UserChangeForm):
-    class Meta:
-        model = User
-        fields = "__all__"
-        field_classes: dict[str, Any] = {}
+class UniqueEmailMixin:
+    """An email address, lower-cased, that no other user has in any letter case."""
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
@@ -71,19 +53,41 @@ class EmailUserChangeForm(UserChangeForm):
         return email
 
 
-class MembershipOfUserInline(admin.TabularInline):
+class EmailUserCreationForm(UniqueEmailMixin, AdminUserCreationForm):
+    """Django's admin creation form (password1/password2, optional unusable password) for an email login."""
+
+    class Meta:
+        model = User
+        fields = ("email",)
+        field_classes: dict[str, Any] = {}
+
+
+class EmailUserChangeForm(UniqueEmailMixin, UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+        field_classes: dict[str, Any] = {}
+
+
+class MembershipInline(admin.TabularInline):
+    """Memberships shown read-only on a user's or an organization's page; they change through the services."""
+
     model = Membership
-    fk_name = "user"
-    fields = ("organization", "role", "created_at")
-    readonly_fields = fields
+    readonly_fields: tuple[str, ...] = ()
     extra = 0
     can_delete = False
     show_change_link = True
-    verbose_name = "organization"
-    verbose_name_plural = "organizations"
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class MembershipOfUserInline(MembershipInline):
+    fk_name = "user"
+    fields = ("organization", "role", "created_at")
+    readonly_fields = fields
+    verbose_name = "organization"
+    verbose_name_plural = "organizations"
 
 
 @admin.register(User)
@@ -148,19 +152,12 @@ class OrganizationAddForm(forms.ModelForm):
         return owner
 
 
-class MembershipOfOrganizationInline(admin.TabularInline):
-    model = Membership
+class MembershipOfOrganizationInline(MembershipInline):
     fk_name = "organization"
     fields = ("user", "role", "created_at")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
     verbose_name = "member"
     verbose_name_plural = "members (change roles on the member's own page)"
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
         return super().get_queryset(request).select_related("user")

@@ -13,15 +13,6 @@ from accounts.models import User
 from accounts.roles import Role
 
 
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's ``ValidationError`` on the form: on its field when the form has it, else on top."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for field, errors in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
 class EmailAuthenticationForm(AuthenticationForm):
     """Django's sign-in form (session renewal, inactive-user check, failed-login signal) with an email label."""
 

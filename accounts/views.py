@@ -22,7 +22,6 @@ from accounts.forms import (
     OrganizationCreateForm,
     RoleForm,
     SignupForm,
-    add_service_errors,
 )
 from accounts.models import Invitation, Membership
 from accounts.roles import Role, can_assign_role, can_manage_members
@@ -46,10 +45,10 @@ from accounts.services import (
     user_password_change,
     user_signup,
 )
-from apikeys.selectors import organization_getting_started
+from applications.selectors import organization_getting_started
 from audit.selectors import organization_audit_events
 from portal.conf import portal_settings
-from portal.forms import posted_data
+from portal.forms import add_service_errors, posted_data
 from portal.ratelimit import LimiterUnavailable, guessing_blocked, record_failure
 
 SESSION_CURRENT_ORG = "current_org"

@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class ApiKeysConfig(AppConfig):
     name = "apikeys"
-    verbose_name = "Applications and API keys"
+    verbose_name = "API keys"
 
     def ready(self) -> None:
         from apikeys import signals  # noqa: F401  (credential cache receivers)

@@ -1,4 +1,4 @@
-"""Dashboard forms for applications and API keys. They check the shape of the input; services decide.
+"""Dashboard forms for API keys. They check the shape of the input; services decide.
 
 The key form *offers* only what the person's role may grant, but *accepts* every known scope and preset:
 a crafted POST beyond the role then reaches ``api_key_create``, which refuses it (``ScopeEscalation``).
@@ -19,14 +19,6 @@ CUSTOM_PRESET = "custom"
 NO_EXPIRY = "never"
 EXPIRY_CHOICES_DAYS = (7, 30, 90, 365)
 MAX_ALLOWED_IP_LINES = 50
-
-
-class ApplicationForm(forms.Form):
-    name = forms.CharField(max_length=120)
-    description = forms.CharField(
-        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="What the integration does, for the people who will see its keys.",
-    )
 
 
 def _preset_label(name: str, scopes: list[str]) -> str:

@@ -7,30 +7,6 @@ from django.utils import timezone
 from apikeys import crypto
 
 
-class Application(models.Model):
-    """A developer's integration. Owns API keys and OAuth clients."""
-
-    organization = models.ForeignKey(
-        "accounts.Organization", on_delete=models.CASCADE, related_name="applications"
-    )
-    name = models.CharField(max_length=120)
-    description = models.TextField(blank=True, max_length=2000)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["name", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["organization", "name"], name="application_name_unique_in_org")
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-
 class ApiKey(models.Model):
     """An API key. Only an HMAC of the key is stored; the key itself is shown once at creation."""
 
@@ -39,7 +15,7 @@ class ApiKey(models.Model):
         TEST = "test", "Test"
 
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="api_keys")
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="api_keys")
+    application = models.ForeignKey("applications.Application", on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=120)
     public_id = models.CharField(max_length=16, unique=True, editable=False)
     prefix = models.CharField(max_length=16, editable=False)

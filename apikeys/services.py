@@ -1,98 +1,27 @@
-"""Every write to applications and API keys. Each one audits itself in its own transaction."""
+"""Every write to API keys. Each one audits itself in its own transaction."""
 
 from __future__ import annotations
 
 import ipaddress
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apikeys import crypto
-from apikeys.models import ApiKey, Application
+from apikeys.models import ApiKey
+from applications.models import Application
 from audit.services import audit_record
 from portal import scopes as scope_registry
 from portal.callers import Caller
 from portal.conf import portal_settings
+from portal.housekeeping import Progress, purge
+from portal.validators import clean_rate_limit
 
 logger = logging.getLogger(__name__)
-
-
-# Applications ---------------------------------------------------------------------------------------
-
-
-def _clean_application_fields(name: str | None, description: str | None) -> dict:
-    fields: dict = {}
-    if name is not None:
-        name = name.strip()
-        if not name:
-            raise ValidationError({"name": ["Give the application a name."]})
-        if len(name) > 120:
-            raise ValidationError({"name": ["Use at most 120 characters."]})
-        fields["name"] = name
-    if description is not None:
-        if len(description) > 2000:
-            raise ValidationError({"description": ["Use at most 2000 characters."]})
-        fields["description"] = description.strip()
-    return fields
-
-
-@transaction.atomic
-def application_create(*, caller: Caller, name: str, description: str = "") -> Application:
-    fields = _clean_application_fields(name, description)
-    if Application.objects.filter(organization=caller.organization, name__iexact=fields["name"]).exists():
-        raise ValidationError({"name": ["An application with this name already exists."]})
-    try:
-        with transaction.atomic():
-            application = Application.objects.create(organization=caller.organization, created_by=caller.person,
-                                                     **fields)
-    except IntegrityError:
-        raise ValidationError({"name": ["An application with this name already exists."]}) from None
-    audit_record(action="application.created", actor=caller.audit_actor, organization=caller.organization,
-                 target=application)
-    return application
-
-
-@transaction.atomic
-def application_update(*, caller: Caller, application: Application, name: str | None = None,
-                       description: str | None = None) -> Application:
-    fields = _clean_application_fields(name, description)
-    if "name" in fields and Application.objects.filter(
-        organization=caller.organization, name__iexact=fields["name"]
-    ).exclude(pk=application.pk).exists():
-        raise ValidationError({"name": ["An application with this name already exists."]})
-    changed = {k: v for k, v in fields.items() if getattr(application, k) != v}
-    if not changed:
-        return application
-    for key, value in changed.items():
-        setattr(application, key, value)
-    application.save(update_fields=[*changed, "updated_at"])
-    audit_record(action="application.updated", actor=caller.audit_actor, organization=caller.organization,
-                 target=application, metadata={"fields": sorted(changed)})
-    return application
-
-
-@transaction.atomic
-def application_delete(*, caller: Caller, application: Application) -> None:
-    """Delete an application. Its keys are revoked first (and audited), so nothing it held keeps working."""
-    for key in application.api_keys.filter(revoked_at__isnull=True):
-        api_key_revoke(caller=caller, key=key, reason="application deleted")
-    from oauthapps.services import oauth_clients_delete_for_application  # the OAuth clients go with it
-
-    oauth_clients_delete_for_application(caller=caller, application=application)
-    audit_record(action="application.deleted", actor=caller.audit_actor, organization=caller.organization,
-                 target=application)
-    application.delete()
-
-
-def application_get_or_create_default(*, caller: Caller, name: str = "Default") -> Application:
-    existing = Application.objects.filter(organization=caller.organization, name__iexact=name).first()
-    return existing or application_create(caller=caller, name=name)
-
-
-# API keys -------------------------------------------------------------------------------------------
 
 
 def _clean_expiry(caller: Caller, expires_in_days: int | None) -> timezone.datetime | None:
@@ -122,15 +51,6 @@ def clean_allowed_ips(values: list[str] | None) -> list[str]:
     if len(cleaned) > 50:
         raise ValidationError({"allowed_ips": ["Give at most 50 ranges."]})
     return list(dict.fromkeys(cleaned))
-
-
-def clean_rate_limit(value: int | None) -> int | None:
-    """A credential's own requests-a-minute limit (API keys and OAuth clients): none, or 1 to 100000."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
-        raise ValidationError({"rate_limit_per_minute": ["Give a number of requests a minute from 1 to 100000."]})
-    return value
 
 
 def _resolve_scopes(caller: Caller, preset: str | None, scopes: list[str] | None) -> list[str]:
@@ -218,6 +138,13 @@ def api_key_revoke(*, caller: Caller, key: ApiKey, reason: str = "") -> ApiKey:
 
 
 @transaction.atomic
+def api_keys_revoke_for_application(*, caller: Caller, application: Application, reason: str = "") -> None:
+    """Revoke every live key of ``application`` (each audited): what deleting the application does first."""
+    for key in application.api_keys.filter(revoked_at__isnull=True):
+        api_key_revoke(caller=caller, key=key, reason=reason)
+
+
+@transaction.atomic
 def api_key_rotate(*, caller: Caller, key: ApiKey, grace_period_hours: int | None = None) -> tuple[ApiKey, str]:
     """Issue a replacement (shown once) with the same settings; the old key lives on for the grace period."""
     if grace_period_hours is None:
@@ -254,3 +181,17 @@ def _rotated_expiry(key: ApiKey, now) -> timezone.datetime | None:
     if key.expires_at is None:
         return None
     return now + (key.expires_at - key.created_at)
+
+
+# Housekeeping -----------------------------------------------------------------------------------------------
+
+DEAD_KEY_RETENTION = timedelta(days=90)
+
+
+def api_keys_purge_expired(*, batch_size: int = 1000, now: datetime | None = None,
+                           progress: Progress | None = None) -> dict[str, int]:
+    """Remove keys that expired or were revoked more than 90 days ago, in batches (lists and audit events keep
+    their public id). Returns ``{"api keys": removed}``."""
+    cutoff = (now or timezone.now()) - DEAD_KEY_RETENTION
+    dead = ApiKey.objects.filter(Q(expires_at__lt=cutoff) | Q(revoked_at__lt=cutoff))
+    return purge([("api keys", dead)], batch_size=batch_size, progress=progress)

@@ -5,9 +5,6 @@ from django.urls import path
 from apikeys import views
 
 urlpatterns = [
-    path("orgs/<slug:slug>/apps/", views.app_list, name="app-list"),
-    path("orgs/<slug:slug>/apps/<int:app_id>/", views.app_detail, name="app-detail"),
-    path("orgs/<slug:slug>/apps/<int:app_id>/delete/", views.app_delete, name="app-delete"),
     path("orgs/<slug:slug>/apps/<int:app_id>/keys/new/", views.key_create, name="key-create"),
     path("orgs/<slug:slug>/keys/created/", views.key_created, name="key-created"),
     path("orgs/<slug:slug>/keys/<str:public_id>/revoke/", views.key_revoke, name="key-revoke"),

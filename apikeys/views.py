@@ -1,7 +1,7 @@
-"""Dashboard pages for applications and API keys. Thin: forms check shape, services do the work.
+"""Dashboard pages for API keys. Thin: forms check shape, services do the work.
 
 Who may do what: every member reads, and may make a key within their role's ceiling (a viewer a
-read-only one); developers and up create, change and delete applications and revoke and rotate keys.
+read-only one); developers and up revoke and rotate keys. Applications have their own pages (``applications``).
 """
 
 from __future__ import annotations
@@ -15,117 +15,23 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from accounts.forms import add_service_errors
-from accounts.roles import Role, can_manage_credentials
+from accounts.roles import Role
 from accounts.selectors import OrgAccess, access_organization_by_slug
-from apikeys.forms import ApiKeyCreateForm, ApiKeyRotateForm, ApplicationForm
+from apikeys.forms import ApiKeyCreateForm, ApiKeyRotateForm
 from apikeys.models import ApiKey
-from apikeys.selectors import (
-    access_api_key_by_id,
-    access_application_by_id,
-    organization_api_keys,
-    organization_applications,
-)
-from apikeys.services import (
-    api_key_create,
-    api_key_revoke,
-    api_key_rotate,
-    application_create,
-    application_delete,
-    application_update,
-)
+from apikeys.selectors import access_api_key_by_id
+from apikeys.services import api_key_create, api_key_revoke, api_key_rotate
+from applications.selectors import access_application_by_id
 from portal import scopes as scope_registry
-from portal.conf import portal_settings
-from portal.forms import posted_data
-from portal.showonce import pop_secret, stash_secret
+from portal.forms import add_service_errors, posted_data
+from portal.showonce import show_once_page, show_once_redirect
 
 SHOW_ONCE_KIND = "api_key"
 
 
-def _access_reading_or_managing(request: HttpRequest, slug: str) -> OrgAccess:
-    """Reading is for every member; a POST (a change) asks for developer or more."""
-    min_role = None if request.method in ("GET", "HEAD") else Role.DEVELOPER
-    return access_organization_by_slug(request.user, slug, min_role=min_role)
-
-
-# --- Applications ---------------------------------------------------------------------------------------
-
-
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
-def app_list(request: HttpRequest, slug: str) -> HttpResponse:
-    """The organization's applications; a POST creates one (developers and up)."""
-    access = _access_reading_or_managing(request, slug)
-    form = ApplicationForm(posted_data(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            application = application_create(caller=access.caller, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"{application.name} has been created. Make its first API key now.")
-            return redirect("app-detail", slug, application.pk)
-    context = {
-        "access": access,
-        "applications": organization_applications(access.organization),
-        "can_manage": can_manage_credentials(access.role),
-        "form": form,
-    }
-    return render(request, "apikeys/app_list.html", context, status=400 if form.errors else 200)
-
-
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
-def app_detail(request: HttpRequest, slug: str, app_id: int) -> HttpResponse:
-    """One application and its keys; a POST changes its name and description (developers and up)."""
-    access = _access_reading_or_managing(request, slug)
-    application = access_application_by_id(access.organization, app_id)
-    initial = {"name": application.name, "description": application.description}
-    form = ApplicationForm(posted_data(request), initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            application_update(caller=access.caller, application=application, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "The application has been saved.")
-            return redirect("app-detail", slug, application.pk)
-    context = {
-        "access": access,
-        "application": application,
-        "keys": organization_api_keys(access.organization, application=application),
-        "can_manage": can_manage_credentials(access.role),
-        "form": form,
-    }
-    return render(request, "apikeys/app_detail.html", context, status=400 if form.errors else 200)
-
-
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
-def app_delete(request: HttpRequest, slug: str, app_id: int) -> HttpResponse:
-    """Confirm, then delete an application; the service revokes its keys first."""
-    access = access_organization_by_slug(request.user, slug, min_role=Role.DEVELOPER)
-    application = access_application_by_id(access.organization, app_id)
-    if request.method == "POST":
-        application_delete(caller=access.caller, application=application)
-        messages.success(request, f"{application.name} has been deleted and its keys revoked.")
-        return redirect("app-list", slug)
-    active_keys = organization_api_keys(access.organization, application=application, include_revoked=False)
-    context = {"access": access, "application": application, "active_key_count": active_keys.count()}
-    return render(request, "apikeys/app_confirm_delete.html", context)
-
-
-# --- API keys -------------------------------------------------------------------------------------------
-
-
 def _show_once(request: HttpRequest, access: OrgAccess, key: ApiKey, plaintext: str) -> HttpResponse:
-    """Stash the new key (encrypted, in the session) and redirect to the page that shows it once.
-
-    The key never goes into a URL or the messages framework: only the show-once page reads it, once.
-    """
-    stash_secret(request, {
-        "kind": SHOW_ONCE_KIND,
-        "organization": access.organization.slug,
+    """Stash the new key (encrypted, in the session) and redirect to the page that shows it once."""
+    payload = {
         "application_id": key.application_id,
         "application": key.application.name,
         "key": plaintext,
@@ -134,8 +40,9 @@ def _show_once(request: HttpRequest, access: OrgAccess, key: ApiKey, plaintext: 
         "environment": key.environment,
         "scopes": key.scopes,
         "expires_at": key.expires_at.isoformat() if key.expires_at else None,
-    })
-    return redirect("key-created", access.organization.slug)
+    }
+    return show_once_redirect(request, kind=SHOW_ONCE_KIND, organization=access.organization.slug, payload=payload,
+                              to="key-created")
 
 
 @login_required
@@ -167,17 +74,14 @@ def key_create(request: HttpRequest, slug: str, app_id: int) -> HttpResponse:
 def key_created(request: HttpRequest, slug: str) -> HttpResponse:
     """The one page that shows a new key. A reload finds nothing and says so (410 Gone)."""
     access = access_organization_by_slug(request.user, slug)
-    payload = pop_secret(request, kind=SHOW_ONCE_KIND, organization=access.organization.slug)
-    if payload is None:
-        return render(request, "apikeys/key_already_shown.html", {"access": access}, status=410)
-    context = {
-        "access": access,
-        "secret": payload,
-        "expires_at": parse_datetime(payload["expires_at"]) if payload.get("expires_at") else None,
-        "scope_descriptions": scope_registry.describe(payload.get("scopes") or []),
-        "base_url": portal_settings.BASE_URL.rstrip("/"),
-    }
-    return render(request, "apikeys/key_created.html", context)
+    return show_once_page(
+        request, kind=SHOW_ONCE_KIND, organization=access.organization.slug, context={"access": access},
+        template="apikeys/key_created.html", gone_template="apikeys/key_already_shown.html",
+        payload_context=lambda secret: {
+            "expires_at": parse_datetime(secret["expires_at"]) if secret.get("expires_at") else None,
+            "scope_descriptions": scope_registry.describe(secret.get("scopes") or []),
+        },
+    )
 
 
 @login_required

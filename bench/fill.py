@@ -7,7 +7,8 @@ import os
 from django.db import connection
 
 from apikeys import crypto
-from apikeys.models import ApiKey, Application
+from apikeys.models import ApiKey
+from applications.models import Application
 
 
 def fill_keys(total: int, batch: int = 20_000) -> None:

@@ -29,13 +29,14 @@ from oauth2_provider.models import (
     get_refresh_token_model,
 )
 
-from apikeys.admin import ApplicationChoiceField, ShowOnceAddMixin
-from apikeys.models import Application
-from oauthapps import services
+from applications.forms import ApplicationChoiceField
+from applications.models import Application
 from oauthapps.models import OAuthClient
 from oauthapps.server import GRANT_TYPES
+from oauthapps.services.clients import oauth_client_create, oauth_client_delete, oauth_client_rotate_secret
+from oauthapps.services.tokens import oauth_access_tokens_revoke, oauth_tokens_revoke
 from portal import scopes as scope_registry
-from portal.callers import Caller
+from portal.admin import ShowOnceAddMixin, staff_caller
 from portal.conf import portal_settings
 from portal.showonce import stash_secret
 
@@ -49,10 +50,6 @@ for _model in (get_application_model(), AccessToken, RefreshToken, Grant, IDToke
         admin.site.unregister(_model)
     except NotRegistered:
         pass
-
-
-def _staff_caller(client: OAuthClient, request: HttpRequest) -> Caller:
-    return Caller.system(client.organization, actor=request.user)
 
 
 class ReadOnlyObjectMixin:
@@ -77,10 +74,7 @@ class ReadOnlyObjectMixin:
 class OAuthClientAddForm(forms.Form):
     """What ``oauth_client_create`` takes. Staff act as a system caller, so every scope is offered."""
 
-    application = ApplicationChoiceField(
-        queryset=Application.objects.select_related("organization").order_by("organization__name", "name"),
-        label="Organization / application", help_text="The client belongs to this application and its organization.",
-    )
+    application = ApplicationChoiceField(help_text="The client belongs to this application and its organization.")
     name = forms.CharField(max_length=120)
     client_type = forms.ChoiceField(
         choices=[(OAuthClient.CLIENT_CONFIDENTIAL, "Confidential (a server that can keep a secret)"),
@@ -132,8 +126,8 @@ class OAuthClientAdmin(ShowOnceAddMixin, admin.ModelAdmin):
     def create_with_service(self, request: HttpRequest, form: forms.Form) -> tuple[OAuthClient, dict[str, Any]]:
         data = form.cleaned_data
         application: Application = data["application"]
-        client, secret = services.oauth_client_create(
-            caller=Caller.system(application.organization, actor=request.user),
+        client, secret = oauth_client_create(
+            caller=staff_caller(application, request),
             application=application,
             name=data["name"],
             client_type=data["client_type"],
@@ -169,7 +163,7 @@ class OAuthClientAdmin(ShowOnceAddMixin, admin.ModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: OAuthClient) -> None:
         # Audited; the client's tokens and codes go with it, so they fail at once.
-        services.oauth_client_delete(caller=_staff_caller(obj, request), client=obj)
+        oauth_client_delete(caller=staff_caller(obj, request), client=obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[OAuthClient]) -> None:
         for client in queryset.select_related("organization"):
@@ -184,7 +178,7 @@ class OAuthClientAdmin(ShowOnceAddMixin, admin.ModelAdmin):
             return None
         client = clients[0]
         try:
-            client, secret = services.oauth_client_rotate_secret(caller=_staff_caller(client, request), client=client)
+            client, secret = oauth_client_rotate_secret(caller=staff_caller(client, request), client=client)
         except ValidationError as error:
             self.message_user(request, " ".join(error.messages), messages.ERROR)
             return None
@@ -215,7 +209,7 @@ class AccessTokenAdmin(ReadOnlyObjectMixin, admin.ModelAdmin):
 
     @admin.action(description="Revoke selected tokens", permissions=["change"])
     def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        revoked, refreshed = services.oauth_access_tokens_revoke(actor=request.user, tokens=queryset)
+        revoked, refreshed = oauth_access_tokens_revoke(actor=request.user, tokens=queryset)
         self.message_user(request, f"Revoked {revoked} access token(s) and {refreshed} refresh token(s).",
                           messages.SUCCESS)
 
@@ -239,7 +233,7 @@ class RefreshTokenAdmin(ReadOnlyObjectMixin, admin.ModelAdmin):
 
     @admin.action(description="Revoke selected tokens", permissions=["change"])
     def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        revoked = services.oauth_tokens_revoke(actor=request.user, tokens=queryset.filter(revoked__isnull=True))
+        revoked = oauth_tokens_revoke(actor=request.user, tokens=queryset.filter(revoked__isnull=True))
         self.message_user(request, f"Revoked {revoked} refresh token(s) and their access tokens.", messages.SUCCESS)
 
 

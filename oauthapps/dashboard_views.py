@@ -22,24 +22,22 @@ from django.views.decorators.http import require_http_methods, require_POST
 from oauth2_provider.models import AccessToken, RefreshToken
 from oauth2_provider.settings import oauth2_settings
 
-from accounts.forms import add_service_errors
 from accounts.roles import Role, can_manage_credentials
 from accounts.selectors import OrgAccess, access_organization_by_slug
-from apikeys.selectors import access_application_by_id
+from applications.selectors import access_application_by_id
 from oauthapps.forms import REDIRECT_URI_HELP, OAuthClientCreateForm, OAuthClientForm
 from oauthapps.models import OAuthClient
 from oauthapps.selectors import access_oauth_client_by_id
-from oauthapps.services import (
+from oauthapps.services.clients import (
     oauth_client_create,
     oauth_client_delete,
     oauth_client_rotate_secret,
     oauth_client_update,
-    oauth_tokens_revoke_for_user,
 )
+from oauthapps.services.tokens import oauth_tokens_revoke_for_user
 from portal import scopes as scope_registry
-from portal.conf import portal_settings
-from portal.forms import posted_data
-from portal.showonce import pop_secret, stash_secret
+from portal.forms import add_service_errors, posted_data
+from portal.showonce import show_once_page, show_once_redirect
 
 # The session's show-once slot is shared with the API-key page; each page reads only its own kind.
 SHOW_ONCE_KIND = "oauth_client"
@@ -51,13 +49,8 @@ def _escalation_message(refused: scope_registry.ScopeEscalation) -> str:
 
 def _show_once(request: HttpRequest, access: OrgAccess, client: OAuthClient, secret: str | None,
                *, rotated: bool = False) -> HttpResponse:
-    """Stash the new credentials (encrypted, in the session) and redirect to the page that shows them once.
-
-    The secret never goes into a URL or the messages framework: only the show-once page reads it, once.
-    """
-    stash_secret(request, {
-        "kind": SHOW_ONCE_KIND,
-        "organization": access.organization.slug,
+    """Stash the new credentials (encrypted, in the session) and redirect to the page that shows them once."""
+    payload = {
         "client_pk": client.pk,
         "client_id": client.client_id,
         "client_secret": secret,
@@ -69,8 +62,9 @@ def _show_once(request: HttpRequest, access: OrgAccess, client: OAuthClient, sec
         "application_id": client.application_id,
         "application": client.application.name,
         "rotated": rotated,
-    })
-    return redirect("client-secret-shown", access.organization.slug)
+    }
+    return show_once_redirect(request, kind=SHOW_ONCE_KIND, organization=access.organization.slug, payload=payload,
+                              to="client-secret-shown")
 
 
 # --- OAuth clients of an organization ------------------------------------------------------------------------
@@ -178,18 +172,15 @@ def client_delete(request: HttpRequest, slug: str, client_pk: int) -> HttpRespon
 def client_secret_shown(request: HttpRequest, slug: str) -> HttpResponse:
     """The one page that shows a new client secret. A reload finds nothing and says so (410 Gone)."""
     access = access_organization_by_slug(request.user, slug)
-    payload = pop_secret(request, kind=SHOW_ONCE_KIND, organization=access.organization.slug)
-    if payload is None:
-        return render(request, "oauthapps/client_already_shown.html", {"access": access}, status=410)
-    context = {
-        "access": access,
-        "secret": payload,
-        "scope_descriptions": scope_registry.describe(payload.get("allowed_scopes") or []),
-        "base_url": portal_settings.BASE_URL.rstrip("/"),
-        "first_scope": (payload.get("allowed_scopes") or [""])[0],
-        "redirect_uri": (payload.get("redirect_uris") or ["https://YOUR-APP.example/callback"])[0],
-    }
-    return render(request, "oauthapps/client_secret_shown.html", context)
+    return show_once_page(
+        request, kind=SHOW_ONCE_KIND, organization=access.organization.slug, context={"access": access},
+        template="oauthapps/client_secret_shown.html", gone_template="oauthapps/client_already_shown.html",
+        payload_context=lambda secret: {
+            "scope_descriptions": scope_registry.describe(secret.get("allowed_scopes") or []),
+            "first_scope": (secret.get("allowed_scopes") or [""])[0],
+            "redirect_uri": (secret.get("redirect_uris") or ["https://YOUR-APP.example/callback"])[0],
+        },
+    )
 
 
 # --- Authorized applications of the signed-in person ----------------------------------------------------------

@@ -14,7 +14,7 @@ DOT_GRANT_NAMES = {
 class OAuthClient(AbstractApplication):
     """An OAuth 2.0 client: django-oauth-toolkit's swapped application model.
 
-    Named for what it is, so it does not collide with the developer's ``apikeys.Application``.
+    Named for what it is, so it does not collide with the developer's ``applications.Application``.
     DOT allows one grant type per client; ``grant_types`` holds every grant the client may use and
     ``authorization_grant_type`` keeps the first of them for DOT's own checks.
     """
@@ -23,7 +23,7 @@ class OAuthClient(AbstractApplication):
         "accounts.Organization", on_delete=models.CASCADE, related_name="oauth_clients"
     )
     application = models.ForeignKey(
-        "apikeys.Application", on_delete=models.CASCADE, related_name="oauth_clients"
+        "applications.Application", on_delete=models.CASCADE, related_name="oauth_clients"
     )
     grant_types = models.JSONField(default=list, blank=True)
     allowed_scopes = models.JSONField(default=list, blank=True)

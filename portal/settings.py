@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "portal.apps.PortalConfig",
     "accounts",
     "audit",
+    "applications",
     "apikeys",
     "oauthapps",
 ]

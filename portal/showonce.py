@@ -8,10 +8,13 @@ the moment between the redirect and the next request.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 
+from portal.conf import portal_settings
 from portal.encryption import DecryptionError, decrypt, encrypt
 
 SESSION_KEY = "portal_show_once"
@@ -39,3 +42,24 @@ def pop_secret(request: HttpRequest, *, kind: str, organization: str | None = No
         return None
     del request.session[SESSION_KEY]
     return payload
+
+
+def show_once_redirect(request: HttpRequest, *, kind: str, organization: str, payload: dict[str, Any],
+                       to: str) -> HttpResponse:
+    """Stash a new secret for the show-once page ``to`` of ``organization`` (a URL name taking its slug), and
+    redirect there. The secret never goes into a URL or the messages framework: only that page reads it, once."""
+    stash_secret(request, {"kind": kind, "organization": organization, **payload})
+    return redirect(to, organization)
+
+
+def show_once_page(request: HttpRequest, *, kind: str, organization: str, template: str, gone_template: str,
+                   context: dict[str, Any], payload_context: Callable[[dict[str, Any]], dict[str, Any]],
+                   ) -> HttpResponse:
+    """The one page that shows a secret stashed by :func:`show_once_redirect`, as ``secret`` in ``template``
+    (with ``base_url`` for its snippets, and ``payload_context(secret)``). A reload finds nothing and renders
+    ``gone_template``: 410 Gone."""
+    payload = pop_secret(request, kind=kind, organization=organization)
+    if payload is None:
+        return render(request, gone_template, context, status=410)
+    return render(request, template, {**context, "secret": payload, "base_url": portal_settings.BASE_URL.rstrip("/"),
+                                      **payload_context(payload)})

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("oauthapps.urls")),
     path("", include("accounts.urls")),
     path("", include("audit.urls")),
+    path("", include("applications.urls")),
     path("", include("apikeys.urls")),
     path("", include("oauthapps.dashboard_urls")),
 ]

@@ -125,7 +125,7 @@ def client_a(api_client, admin_key):
 @pytest.fixture
 def make_client():
     """``make_client(application, grants=[...], scopes=[...], **options) -> (OAuthClient, secret)``."""
-    from oauthapps.services import oauth_client_create
+    from oauthapps.services.clients import oauth_client_create
 
     def _make(application, grants=("client_credentials",), scopes=("apps:read",), **options):
         caller = Caller.system(application.organization)

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.models import Invitation, Membership, Organization, User
 from accounts.roles import Role
-from apikeys.models import Application
+from applications.models import Application
 
 PASSWORD = "correct-horse-battery-staple"
 

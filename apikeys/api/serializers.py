@@ -1,4 +1,4 @@
-"""The JSON shapes of applications and API keys (camelCase, as the contract writes them)."""
+"""The JSON shapes of API keys (camelCase, as the contract writes them)."""
 
 from __future__ import annotations
 
@@ -7,24 +7,6 @@ from rest_framework import serializers
 from apikeys.models import ApiKey
 from portal.api.base import StrictInputSerializer
 from portal.api.fields import IsoDateTimeField, PresetNameField, ScopeNameField
-
-
-class ApplicationOutput(serializers.Serializer):
-    id = serializers.IntegerField(source="pk")
-    name = serializers.CharField()
-    description = serializers.CharField()
-    createdAt = IsoDateTimeField(source="created_at")  # noqa: N815 (the API's own field names)
-    updatedAt = IsoDateTimeField(source="updated_at")  # noqa: N815
-
-
-class ApplicationInput(StrictInputSerializer):
-    name = serializers.CharField(max_length=120, allow_blank=False, trim_whitespace=True)
-    description = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
-
-
-class ApplicationPatchInput(StrictInputSerializer):
-    name = serializers.CharField(max_length=120, allow_blank=False, trim_whitespace=True, required=False)
-    description = serializers.CharField(max_length=2000, allow_blank=True, required=False)
 
 
 class ApiKeyOutput(serializers.Serializer):

@@ -1,9 +1,7 @@
-"""Applications and API keys over HTTP. Thin: validate the shape, call a service, render."""
+"""API keys over HTTP. Thin: validate the shape, call a service, render."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
-from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -16,48 +14,9 @@ from apikeys.api.serializers import (
     ApiKeyOutput,
     ApiKeyRotatedOutput,
     ApiKeyRotateInput,
-    ApplicationInput,
-    ApplicationOutput,
-    ApplicationPatchInput,
 )
+from applications.selectors import access_application_named_in_input
 from portal.api.base import PortalAPIView, show_once
-
-
-class ApplicationListView(PortalAPIView):
-    required_scopes = {"GET": ["apps:read"], "POST": ["apps:write"]}
-
-    @extend_schema(summary="List applications", responses={200: ApplicationOutput(many=True)})
-    def get(self, request: Request) -> Response:
-        return self.paginate(selectors.organization_applications(self.caller.organization), ApplicationOutput, request)
-
-    @extend_schema(summary="Create an application", request=ApplicationInput, responses={201: ApplicationOutput})
-    def post(self, request: Request) -> Response:
-        data = self.validated(ApplicationInput, request)
-        application = services.application_create(caller=self.caller, **data)
-        return Response(ApplicationOutput(application).data, status=status.HTTP_201_CREATED)
-
-
-class ApplicationDetailView(PortalAPIView):
-    required_scopes = {"GET": ["apps:read"], "PATCH": ["apps:write"], "DELETE": ["apps:write"]}
-
-    def get_application(self, application_id: int):
-        return selectors.access_application_by_id(self.caller.organization, application_id)
-
-    @extend_schema(summary="Get an application", responses={200: ApplicationOutput})
-    def get(self, request: Request, application_id: int) -> Response:
-        return Response(ApplicationOutput(self.get_application(application_id)).data)
-
-    @extend_schema(summary="Change an application", request=ApplicationPatchInput, responses={200: ApplicationOutput})
-    def patch(self, request: Request, application_id: int) -> Response:
-        application = self.get_application(application_id)
-        data = self.validated(ApplicationPatchInput, request)
-        application = services.application_update(caller=self.caller, application=application, **data)
-        return Response(ApplicationOutput(application).data)
-
-    @extend_schema(summary="Delete an application, with its keys and OAuth clients", responses={204: None})
-    def delete(self, request: Request, application_id: int) -> Response:
-        services.application_delete(caller=self.caller, application=self.get_application(application_id))
-        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ApiKeyListView(PortalAPIView):
@@ -71,11 +30,7 @@ class ApiKeyListView(PortalAPIView):
     @extend_schema(summary="Create an API key", request=ApiKeyInput, responses={201: ApiKeyCreatedOutput})
     def post(self, request: Request) -> Response:
         data = self.validated(ApiKeyInput, request)
-        try:
-            application = selectors.access_application_by_id(self.caller.organization, data["applicationId"])
-        except Http404:
-            # An id in a body that names nothing the caller can see is bad input, not a missing page.
-            raise ValidationError({"application_id": ["No such application."]}) from None
+        application = access_application_named_in_input(self.caller.organization, data["applicationId"])
         key, plaintext = services.api_key_create(
             caller=self.caller,
             application=application,

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
-from django.core.exceptions import ValidationError
-from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from oauth2_provider.settings import oauth2_settings
 from rest_framework import serializers, status
@@ -14,10 +12,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apikeys.selectors import access_application_by_id
-from oauthapps import selectors, services
+from applications.selectors import access_application_named_in_input
+from oauthapps import selectors
 from oauthapps.models import OAuthClient
 from oauthapps.server import GRANT_TYPES
+from oauthapps.services import clients as services
 from oauthapps.views import SERVICE_RETRY_SECONDS, record_client_auth_failure
 from portal.api.base import PortalAPIView, StrictInputSerializer, show_once
 from portal.api.errors import AUTH_FAILED, RateLimited, ServiceUnavailable, error_response
@@ -102,10 +101,7 @@ class OAuthClientListView(PortalAPIView):
                    responses={201: OAuthClientCreatedOutput})
     def post(self, request: Request) -> Response:
         data = self.validated(OAuthClientInput, request)
-        try:
-            application = access_application_by_id(self.caller.organization, data["applicationId"])
-        except Http404:
-            raise ValidationError({"application_id": ["No such application."]}) from None
+        application = access_application_named_in_input(self.caller.organization, data["applicationId"])
         client, secret = services.oauth_client_create(
             caller=self.caller, application=application, name=data["name"], client_type=data["clientType"],
             grant_types=data["grantTypes"], redirect_uris=data["redirectUris"],

@@ -4,13 +4,8 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.api.views import InvitationCreateView, MemberDetailView, MemberListView
-from apikeys.api.views import (
-    ApiKeyDetailView,
-    ApiKeyListView,
-    ApiKeyRotateView,
-    ApplicationDetailView,
-    ApplicationListView,
-)
+from apikeys.api.views import ApiKeyDetailView, ApiKeyListView, ApiKeyRotateView
+from applications.api.views import ApplicationDetailView, ApplicationListView
 from audit.api.views import AuditEventListView
 from oauthapps.api.views import (
     JsonTokenView,

@@ -6,7 +6,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from apikeys.models import ApiKey, Application
+from apikeys.models import ApiKey
+from applications.models import Application
 
 pytestmark = pytest.mark.django_db
 

@@ -15,10 +15,11 @@ from django.test import override_settings
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Grant, RefreshToken
 
-from apikeys.models import ApiKey, Application
+from apikeys.models import ApiKey
+from applications.models import Application
 from audit.models import AuditEvent
 from oauthapps.models import OAuthClient, PluginCredential, SpentAuthorizationCode
-from oauthapps.services import oauth_client_rotate_secret
+from oauthapps.services.clients import oauth_client_rotate_secret
 from portal.callers import Caller
 from tests.helpers import stored_text_containing
 from tests.oauthapps.conftest import REDIRECT_URI

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Organization
-from apikeys.services import api_key_create, application_get_or_create_default
-from portal import scopes as scope_registry
+from apikeys.services import api_key_create
+from applications.services import application_get_or_create_default
 from portal.callers import Caller
+from portal.commands import service_refusals_as_command_errors
 
 
 class Command(BaseCommand):
@@ -32,7 +32,7 @@ class Command(BaseCommand):
         if not options["preset"] and not options["scopes"]:
             raise CommandError("Give --preset or --scopes.")
         caller = Caller.system(organization)
-        try:
+        with service_refusals_as_command_errors():
             application = application_get_or_create_default(caller=caller, name=options["app"])
             key, plaintext = api_key_create(
                 caller=caller,
@@ -45,14 +45,6 @@ class Command(BaseCommand):
                 rate_limit_per_minute=options["rate_limit"],
                 allowed_ips=options["allowed_ip"],
             )
-        except ValidationError as exc:
-            messages = (
-                [f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items()]
-                if hasattr(exc, "error_dict") else exc.messages
-            )
-            raise CommandError("; ".join(messages)) from None
-        except scope_registry.ScopeEscalation as exc:
-            raise CommandError(str(exc)) from None
         self.stdout.write(f"id: {key.public_id}")
         self.stdout.write(f"application: {application.name}")
         self.stdout.write(f"scopes: {' '.join(key.scopes)}")

@@ -3,23 +3,16 @@ confidential client, ``client_secret:`` once."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Organization
-from apikeys.services import application_get_or_create_default
+from applications.services import application_get_or_create_default
 from oauthapps.models import OAuthClient
 from oauthapps.server import GRANT_TYPES
-from oauthapps.services import oauth_client_create
+from oauthapps.services.clients import oauth_client_create
 from portal import scopes as scope_registry
 from portal.callers import Caller
-
-
-def command_error(exc: ValidationError) -> CommandError:
-    """A service's ``ValidationError`` as one line: ``field: message; field: message``."""
-    if hasattr(exc, "error_dict"):
-        return CommandError("; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items()))
-    return CommandError("; ".join(exc.messages))
+from portal.commands import service_refusals_as_command_errors
 
 
 class Command(BaseCommand):
@@ -43,7 +36,7 @@ class Command(BaseCommand):
             raise CommandError(f"No organization with slug {options['org']!r}.")
         caller = Caller.system(organization)
         scopes = options["scopes"] or scope_registry.presets()["READ_ONLY"]
-        try:
+        with service_refusals_as_command_errors():
             application = application_get_or_create_default(caller=caller, name=options["app"])
             client, secret = oauth_client_create(
                 caller=caller,
@@ -55,10 +48,6 @@ class Command(BaseCommand):
                 allowed_scopes=scopes,
                 rate_limit_per_minute=options["rate_limit"],
             )
-        except ValidationError as exc:
-            raise command_error(exc) from None
-        except scope_registry.ScopeEscalation as exc:
-            raise CommandError(str(exc)) from None
         self.stdout.write(f"application: {application.name}")
         self.stdout.write(f"grants: {' '.join(client.grant_types)}")
         self.stdout.write(f"scopes: {' '.join(client.allowed_scopes)}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from oauthapps.models import PluginCredential
-from oauthapps.services import plugin_env_lines
+from oauthapps.services.plugins import plugin_env_lines
 from portal.encryption import DecryptionError
 
 DECRYPTION_HELP = (

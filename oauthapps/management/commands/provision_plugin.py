@@ -3,14 +3,12 @@ as the three lines of an environment file. Running it again prints the same line
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Organization
-from oauthapps.management.commands.create_oauth_client import command_error
 from oauthapps.management.commands.plugin_env import DECRYPTION_HELP
-from oauthapps.services import plugin_env_lines, plugin_provision
-from portal import scopes as scope_registry
+from oauthapps.services.plugins import plugin_env_lines, plugin_provision
+from portal.commands import service_refusals_as_command_errors
 from portal.encryption import DecryptionError
 
 
@@ -27,12 +25,9 @@ class Command(BaseCommand):
         if organization is None:
             raise CommandError(f"No organization with slug {options['org']!r}.")
         try:
-            credential, secret, created = plugin_provision(organization=organization, name=options["name"],
-                                                           scopes=options["scopes"])
-        except ValidationError as exc:
-            raise command_error(exc) from None
-        except scope_registry.ScopeEscalation as exc:
-            raise CommandError(str(exc)) from None
+            with service_refusals_as_command_errors():
+                credential, secret, created = plugin_provision(organization=organization, name=options["name"],
+                                                               scopes=options["scopes"])
         except DecryptionError:
             raise CommandError(f"The plugin {options['name']!r} exists but {DECRYPTION_HELP}") from None
         if not created:

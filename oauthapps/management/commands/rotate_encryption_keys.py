@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from oauthapps.services import encryption_keys_rotate
+from oauthapps.services.plugins import encryption_keys_rotate
 from portal.encryption import DecryptionError
 
 

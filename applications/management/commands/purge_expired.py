@@ -1,10 +1,15 @@
-"""``purge_expired [--batch-size N]``: remove expired tokens, codes and long-dead API keys, in batches."""
+"""``purge_expired [--batch-size N]``: remove expired tokens, codes and long-dead API keys, in batches.
+
+Each app purges its own rows (``oauthapps.services.housekeeping``, ``apikeys.services``); this command, above
+both like the applications that own keys and clients, runs one after the other.
+"""
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from oauthapps.services import purge_expired
+from apikeys.services import api_keys_purge_expired
+from oauthapps.services.housekeeping import oauth_purge_expired
 
 
 class Command(BaseCommand):
@@ -17,5 +22,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1.")
-        purge_expired(batch_size=options["batch_size"],
+        for purge_app in (oauth_purge_expired, api_keys_purge_expired):
+            purge_app(batch_size=options["batch_size"],
                       progress=lambda kind, count: self.stdout.write(f"{kind}: removed {count}"))

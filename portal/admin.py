@@ -1,0 +1,101 @@
+"""Pieces shared by the admin screens of every app: acting as staff through the services, and the add page that
+shows a new secret once (``portal.showonce``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+
+from portal import scopes as scope_registry
+from portal.callers import Caller
+from portal.forms import add_service_errors
+from portal.showonce import pop_secret, stash_secret
+
+
+def staff_caller(owned: Any, request: HttpRequest) -> Caller:
+    """Staff act on what an organization owns (``owned.organization``) with every scope, audited under their own
+    name."""
+    return Caller.system(owned.organization, actor=request.user)
+
+
+class ShowOnceAddMixin:
+    """An add page that makes the object through a service and shows its secret once, on the next page.
+
+    The add form is a plain ``forms.Form`` (``add_form_class``): the object is made by the service, not by
+    ``ModelForm.save()``, so the service's rules and audit row hold, and its ``ValidationError`` shows in the
+    form. On success the secret is stashed, encrypted, in the session and the browser is redirected to
+    ``<model>/created/``, which pops it: a reload, the back button or any other admin page finds nothing.
+    """
+
+    add_form_class: type[forms.Form]
+    show_once_kind: str  # tells this page's stash from the dashboard's (and from the other admin's)
+    show_once_title: str
+
+    def create_with_service(self, request: HttpRequest, form: forms.Form) -> tuple[Any, dict[str, Any]]:
+        """Make the object; return it and the show-once payload (``secrets``: label/value pairs, ``details``)."""
+        raise NotImplementedError
+
+    def _created_url_name(self) -> str:
+        return f"{self.opts.app_label}_{self.opts.model_name}_created"
+
+    def get_urls(self) -> list[URLPattern]:
+        created = path("created/", self.admin_site.admin_view(self.created_view), name=self._created_url_name())
+        return [created, *super().get_urls()]
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = self.add_form_class(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                obj, payload = self.create_with_service(request, form)
+            except scope_registry.ScopeEscalation as refused:
+                form.add_error(None, str(refused))
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                self.log_addition(request, obj, [{"added": {}}])
+                stash_secret(request, {"kind": self.show_once_kind, **payload})
+                return redirect(f"admin:{self._created_url_name()}")
+        adminform = helpers.AdminForm(form, [(None, {"fields": list(form.fields)})], {}, model_admin=self)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Add {self.opts.verbose_name}",
+            "subtitle": None,
+            "adminform": adminform,
+            "object_id": None,
+            "original": None,
+            "is_popup": False,
+            "to_field": None,
+            "media": self.media + adminform.media,
+            "inline_admin_formsets": [],
+            "errors": helpers.AdminErrorList(form, []),
+            "preserved_filters": self.get_preserved_filters(request),
+            "show_save_and_add_another": False,
+            "show_save_and_continue": False,
+            **(extra_context or {}),
+        }
+        return self.render_change_form(request, context, add=True, form_url=form_url)
+
+    def created_view(self, request: HttpRequest) -> HttpResponse:
+        """The one page that shows the new secret. ``admin_view`` adds ``never_cache``; no-store is set too."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        payload = pop_secret(request, kind=self.show_once_kind)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": self.show_once_title if payload else "Already shown",
+            "payload": payload,
+            "changelist_url": reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"),
+        }
+        response = TemplateResponse(request, "admin/show_once.html", context, status=200 if payload else 410)
+        response["Cache-Control"] = "no-store"
+        return response
