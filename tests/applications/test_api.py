@@ -6,6 +6,7 @@ import pytest
 
 from applications.models import Application
 from audit.models import AuditEvent
+from oauthapps.models import OAuthClient
 from tests.factories import ApplicationFactory
 
 pytestmark = pytest.mark.django_db
@@ -47,3 +48,21 @@ def test_unknown_field_is_refused_not_ignored(client_a):
     assert response.status_code == 400
     assert response.json()["details"] == {"colour": ["Unknown field."]}
     assert not Application.objects.filter(name="X").exists()
+
+
+def test_deleting_an_application_revokes_its_keys_then_deletes_its_clients_each_audited(client_a, api_client,
+                                                                                         make_key, make_client, org):
+    doomed = ApplicationFactory(organization=org)
+    key, plaintext = make_key(doomed, "READ_ONLY")
+    client, _secret = make_client(doomed)
+    kept, _ = make_client(ApplicationFactory(organization=org), name="kept")
+
+    assert client_a.delete(f"/api/v1/applications/{doomed.pk}").status_code == 204
+
+    assert api_client(plaintext).get("/api/v1/hello").status_code == 401
+    assert list(OAuthClient.objects.filter(organization=org)) == [kept]
+    events = AuditEvent.objects.filter(organization=org, action__in=[
+        "api_key.revoked", "oauth_client.deleted", "application.deleted"]).order_by("id")
+    assert [(event.action, event.target_id) for event in events] == [
+        ("api_key.revoked", str(key.pk)), ("oauth_client.deleted", str(client.pk)),
+        ("application.deleted", str(doomed.pk))]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.roles import Role
 from applications.models import Application
 from audit.models import AuditEvent
-from tests.factories import ApplicationFactory
+from oauthapps.models import OAuthClient
+from tests.factories import ApplicationFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +138,36 @@ def test_anonymous_visitors_are_sent_to_sign_in(org, app) -> None:
 
     response = Client().get(reverse("app-list", args=[org.slug]))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize(("role", "offered"), [
+    (Role.VIEWER, False), (Role.DEVELOPER, True), (Role.ADMIN, True), (Role.OWNER, True),
+])
+def test_the_application_page_lists_its_clients_and_offers_registration_to_developers_and_up(
+        org, app, login, make_client, role, offered) -> None:
+    client, _ = make_client(app, name="Listed client")
+    user = MembershipFactory(organization=org, role=role).user
+    html = login(user).get(reverse("app-detail", args=[org.slug, app.pk])).content.decode()
+
+    assert "Listed client" in html and reverse("client-detail", args=[org.slug, client.pk]) in html
+    assert ("Register OAuth client" in html) is offered
+
+
+def _count_queries(browser, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert browser.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_application_page_runs_the_same_number_of_queries_for_1_and_12_clients(org, developer, login, app,
+                                                                                  make_client) -> None:
+    browser = login(developer)
+    url = reverse("app-detail", args=[org.slug, app.pk])
+    make_client(app)
+    few = _count_queries(browser, url)
+    for number in range(11):
+        make_client(app, grants=("authorization_code", "refresh_token"), name=f"client {number}")
+    many = _count_queries(browser, url)
+
+    assert OAuthClient.objects.filter(application=app).count() == 12
+    assert few == many

@@ -14,10 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from oauth2_provider.models import AccessToken, RefreshToken
 
-from accounts.roles import Role
 from audit.models import AuditEvent
 from oauthapps.models import OAuthClient
-from tests.factories import MembershipFactory
 from tests.helpers import stored_text_containing
 
 pytestmark = pytest.mark.django_db
@@ -385,19 +383,6 @@ def test_a_viewer_cannot_register_change_rotate_or_delete_clients(org, app, make
                                                      "oauth_client.deleted"]).exists()
 
 
-@pytest.mark.parametrize(("role", "offered"), [
-    (Role.VIEWER, False), (Role.DEVELOPER, True), (Role.ADMIN, True), (Role.OWNER, True),
-])
-def test_the_application_page_lists_its_clients_and_offers_registration_to_developers_and_up(
-        org, app, login, make_client, role, offered) -> None:
-    client, _ = make_client(app, name="Listed client")
-    user = MembershipFactory(organization=org, role=role).user
-    html = login(user).get(reverse("app-detail", args=[org.slug, app.pk])).content.decode()
-
-    assert "Listed client" in html and reverse("client-detail", args=[org.slug, client.pk]) in html
-    assert ("Register OAuth client" in html) is offered
-
-
 def test_an_empty_post_is_a_form_error_not_a_blank_page(org, owner, login, app, make_client) -> None:
     client, _ = make_client(app)
     for name in ("client-create", "client-edit"):
@@ -487,20 +472,6 @@ def _count_queries(browser: Client, url: str) -> int:
     with CaptureQueriesContext(connection) as queries:
         assert browser.get(url).status_code == 200
     return len(queries)
-
-
-def test_the_application_page_runs_the_same_number_of_queries_for_1_and_12_clients(org, developer, login, app,
-                                                                                  make_client) -> None:
-    browser = login(developer)
-    url = reverse("app-detail", args=[org.slug, app.pk])
-    make_client(app)
-    few = _count_queries(browser, url)
-    for number in range(11):
-        make_client(app, grants=("authorization_code", "refresh_token"), name=f"client {number}")
-    many = _count_queries(browser, url)
-
-    assert OAuthClient.objects.filter(application=app).count() == 12
-    assert few == many
 
 
 def test_authorized_applications_runs_the_same_number_of_queries_for_1_and_4_clients(org, developer, login,
