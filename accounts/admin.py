@@ -23,6 +23,7 @@ from accounts import services
 from accounts.models import Invitation, Membership, Organization, User
 from accounts.roles import Role
 from accounts.selectors import OrgAccess, owner_count
+from portal.admin import adopt_created
 
 
 def staff_access(organization: Organization, user: User) -> OrgAccess:
@@ -206,10 +207,7 @@ class OrganizationAdmin(admin.ModelAdmin):
             owner=form.cleaned_data["owner_email"],
             actor=request.user,
         )
-        # The admin goes on to log and redirect with ``obj``: make it the row the service made.
-        obj.pk, obj.slug, obj.created_at = created.pk, created.slug, created.created_at
-        obj._state.adding = False
-        obj._state.db = created._state.db
+        adopt_created(obj, created, "slug", "created_at")
 
     def has_delete_permission(self, request: HttpRequest, obj: Organization | None = None) -> bool:
         # Deleting would take every credential and member with it, unaudited; suspend instead.
@@ -387,9 +385,7 @@ class InvitationAdmin(admin.ModelAdmin):
             role=form.cleaned_data["role"],
             actor=request.user,
         )
-        obj.pk, obj.token_hash, obj.expires_at = invitation.pk, invitation.token_hash, invitation.expires_at
-        obj._state.adding = False
-        obj._state.db = invitation._state.db
+        adopt_created(obj, invitation, "token_hash", "expires_at")
 
     def has_delete_permission(self, request: HttpRequest, obj: Invitation | None = None) -> bool:
         return False

@@ -13,7 +13,7 @@ from django.http import HttpRequest
 
 from applications import services
 from applications.models import Application
-from portal.admin import staff_caller
+from portal.admin import adopt_created, staff_caller
 
 
 class ApplicationForm(forms.ModelForm):
@@ -65,9 +65,7 @@ class ApplicationAdmin(admin.ModelAdmin):
             caller=staff_caller(obj, request), name=form.cleaned_data["name"],
             description=form.cleaned_data["description"],
         )
-        obj.pk, obj.created_by, obj.created_at = created.pk, created.created_by, created.created_at
-        obj._state.adding = False
-        obj._state.db = created._state.db
+        adopt_created(obj, created, "created_by", "created_at")
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, Any, set[str], Any]:
         deleted, model_count, _perms_needed, protected = super().get_deleted_objects(objs, request)

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -23,6 +24,16 @@ def staff_caller(owned: Any, request: HttpRequest) -> Caller:
     """Staff act on what an organization owns (``owned.organization``) with every scope, audited under their own
     name."""
     return Caller.system(owned.organization, actor=request.user)
+
+
+def adopt_created(obj: models.Model, created: models.Model, *fields: str) -> None:
+    """Make the admin's unsaved ``obj`` the row a service made instead of ``save_model`` (the admin goes on to log
+    and redirect with ``obj``): its primary key, the given ``fields``, and its saved state."""
+    obj.pk = created.pk
+    for name in fields:
+        setattr(obj, name, getattr(created, name))
+    obj._state.adding = False
+    obj._state.db = created._state.db
 
 
 class ShowOnceAddMixin:
