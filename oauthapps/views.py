@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from django import forms
 from django.contrib.auth.hashers import check_password
@@ -12,8 +12,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import View
+from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
 from oauth2_provider.forms import AllowForm
-from oauth2_provider.models import AccessToken
+from oauth2_provider.models import AccessToken, get_application_model
+from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView, RevokeTokenView, TokenView
 
 from accounts.selectors import user_memberships
@@ -64,6 +66,27 @@ class ConsentView(AuthorizationView):
         context["scope_descriptions"] = scope_registry.describe(requested)
         return context
 
+    def error_response(self, error: OAuthToolkitError, application, **kwargs) -> HttpResponse:
+        """Every error but a bad ``client_id`` or ``redirect_uri`` goes back to the client (RFC 6749 4.1.2.1).
+
+        DOT's ``get`` passes no application for the errors oauthlib finds while validating the request, and
+        then redirects only to the global ``ALLOWED_REDIRECT_URI_SCHEMES`` (``https``), so a loopback ``http``
+        client got an error page. oauthlib raises those errors only after it has checked the client and the
+        redirect URI, but the client is looked up again here and the URI checked against its registered ones,
+        so the redirect goes through the client's own ``get_allowed_schemes`` and nowhere it did not register.
+        """
+        oauthlib_error = error.oauthlib_error
+        if not oauthlib_error.description:  # RFC 6749 4.1.2.1: tell the client's developer what went wrong
+            oauthlib_error.description = ERROR_DESCRIPTIONS.get(oauthlib_error.error, "")
+        if application is None and not isinstance(error, FatalClientError):
+            application = registered_client_for(oauthlib_error)
+        response = super().error_response(error, application, **kwargs)
+        if response.status_code == 302 and oauth2_settings.COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS:
+            # RFC 9207: error responses name the issuer too (DOT adds it to the success response only).
+            response["Location"] = with_query_parameter(
+                response["Location"], "iss", oauth2_settings.oauth2_authorization_server_issuer(self.request))
+        return response
+
     def form_valid(self, form):
         self.portal_membership = None
         if form.cleaned_data.get("allow"):
@@ -102,6 +125,33 @@ class ConsentView(AuthorizationView):
             audit_record(action="oauth_consent.granted", actor=request.user, organization=membership.organization,
                          target=client, metadata={"clientId": client.client_id, "scope": scopes})
         return uri, headers, body, status
+
+
+# For the errors oauthlib raises without a description (ASCII without quotes or backslashes, RFC 6749 4.1.2.1).
+ERROR_DESCRIPTIONS = {
+    "access_denied": "The person declined the request.",
+    "invalid_scope": "A requested scope is unknown or beyond the scopes the client is allowed.",
+    "unsupported_response_type": "Only response_type code is supported.",
+    "unauthorized_client": "This client is not allowed the authorization_code grant.",
+}
+
+
+def registered_client_for(oauthlib_error) -> OAuthClient | None:
+    """The client an authorization error names, if the redirect URI it would go back to is registered for it."""
+    client_id, redirect_uri = oauthlib_error.client_id, oauthlib_error.redirect_uri
+    if not client_id or not redirect_uri:
+        return None
+    client = get_application_model().objects.filter(client_id=client_id).first()
+    if client is None or not client.redirect_uri_allowed(redirect_uri):
+        return None
+    return client
+
+
+def with_query_parameter(uri: str, name: str, value: str) -> str:
+    """``uri`` with ``name=value`` in its query, replacing any earlier ``name``."""
+    parts = urlsplit(uri)
+    query = [(key, item) for key, item in parse_qsl(parts.query, keep_blank_values=True) if key != name]
+    return urlunsplit(parts._replace(query=urlencode([*query, (name, value)])))
 
 
 class PortalTokenView(TokenView):

@@ -190,10 +190,12 @@ def test_authorize_without_pkce_issues_no_code(web_client, login, developer):
     assert not Grant.objects.exists()
 
 
-def test_plain_pkce_is_refused(web_client, login, developer, consent, org):
+def test_plain_pkce_is_refused_when_the_consent_form_is_tampered_with(web_client, login, developer, org):
+    # The GET is refused before the consent page (below); the form's hidden fields are checked again.
     client, _secret = web_client
-    response = consent(login(developer), client, organization=org.slug, challenge="a" * 50,
-                       code_challenge_method="plain")
+    form = {**authorize_params(client, challenge="a" * 50, code_challenge_method="plain"),
+            "organization": org.slug, "allow": "Authorize"}
+    response = login(developer).post("/oauth/authorize/", form)
     assert response.status_code == 302
     location = query_of(response["Location"])
     assert location["error"] == "invalid_request" and "code" not in location
@@ -267,6 +269,98 @@ def test_cancel_redirects_with_access_denied(web_client, login, developer, conse
     location = query_of(response["Location"])
     assert location["error"] == "access_denied" and "code" not in location
     assert location["state"] == "xyz"
+    assert not Grant.objects.exists()
+
+
+LOOPBACK_URI = "http://127.0.0.1:8765/callback"
+
+
+@pytest.fixture
+def loopback_client(app, make_client):
+    """A native app's client (RFC 8252): a loopback ``http`` redirect URI beside an ``https`` one."""
+    return make_client(app, grants=AUTH_CODE, scopes=("apps:read", "apps:write"),
+                       redirect_uris=[REDIRECT_URI, LOOPBACK_URI])
+
+
+def assert_error_went_back_to(response, redirect_uri: str, error: str) -> dict[str, str]:
+    """A 302 to exactly ``redirect_uri`` with ``error``, a description, the client's ``state`` and the issuer."""
+    assert response.status_code == 302, response.content
+    location = response["Location"]
+    assert location.startswith(redirect_uri + "?"), location
+    query = query_of(location)
+    assert query["error"] == error
+    assert query["error_description"]
+    assert query["state"] == "xyz"
+    assert query["iss"] == "http://testserver"
+    assert "code" not in query
+    assert not Grant.objects.exists()
+    return query
+
+
+@pytest.mark.parametrize("redirect_uri", [LOOPBACK_URI, REDIRECT_URI])
+@pytest.mark.parametrize(
+    ("overrides", "error", "description"),
+    [
+        ({"challenge": None, "code_challenge_method": None}, "invalid_request", "Code challenge required."),
+        ({"challenge": "a" * 50, "code_challenge_method": "plain"}, "invalid_request", "S256"),
+        ({"challenge": "a" * 50, "code_challenge_method": None}, "invalid_request", "S256"),  # plain by default
+        ({"scope": "apps:read no-such:scope"}, "invalid_scope", ""),
+        ({"scope": "apps:read team:write"}, "invalid_scope", ""),
+        ({"response_type": "token"}, "unsupported_response_type", ""),
+        ({"response_type": "id_token"}, "unsupported_response_type", ""),
+        ({"response_type": None}, "invalid_request", "response_type"),
+    ],
+)
+def test_authorization_errors_go_back_to_the_registered_uri_loopback_http_included(
+    loopback_client, login, developer, redirect_uri, overrides, error, description
+):
+    client, _secret = loopback_client
+    _verifier, challenge = pkce_pair()
+    query = authorize_params(client, **{"challenge": challenge, "redirect_uri": redirect_uri, **overrides})
+    response = login(developer).get("/oauth/authorize/?" + urlencode(query))
+    answer = assert_error_went_back_to(response, redirect_uri, error)
+    assert description in answer["error_description"]
+
+
+def test_declining_on_the_consent_page_goes_back_to_a_loopback_client(loopback_client, login, developer, consent,
+                                                                      org):
+    client, _secret = loopback_client
+    _verifier, challenge = pkce_pair()
+    response = consent(login(developer), client, organization=org.slug, challenge=challenge,
+                       redirect_uri=LOOPBACK_URI, allow=False)
+    assert_error_went_back_to(response, LOOPBACK_URI, "access_denied")
+
+
+def test_plain_pkce_is_refused_before_the_consent_page(web_client, login, developer):
+    client, _secret = web_client
+    query = authorize_params(client, challenge="a" * 50, code_challenge_method="plain")
+    response = login(developer).get("/oauth/authorize/?" + urlencode(query))
+    assert_error_went_back_to(response, REDIRECT_URI, "invalid_request")
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"redirect_uri": "http://127.0.0.1:8765/other"},
+        {"redirect_uri": "http://localhost:8765/callback"},
+        {"redirect_uri": "http://127.0.0.1:8765/callback/"},
+        {"redirect_uri": "http://127.0.0.2:8765/callback"},
+        {"redirect_uri": LOOPBACK_URI, "client_id": "no-such-client"},
+        {"redirect_uri": "http://127.0.0.1:8765/other", "challenge": None},  # the bad URI wins over PKCE
+        {"redirect_uri": "http://127.0.0.1:8765/other", "response_type": "token"},
+        {"redirect_uri": "http://127.0.0.1:8765/other", "scope": "no-such:scope"},
+        {"redirect_uri": LOOPBACK_URI, "client_id": "no-such-client", "challenge": None},
+    ],
+)
+def test_bad_redirect_uri_or_client_id_of_a_loopback_client_shows_an_error_page(loopback_client, login, developer,
+                                                                                 overrides):
+    client, _secret = loopback_client
+    _verifier, challenge = pkce_pair()
+    query = authorize_params(client, **{"challenge": challenge, **overrides})
+    response = login(developer).get("/oauth/authorize/?" + urlencode(query))
+    assert response.status_code == 400
+    assert not response.has_header("Location")
+    assert "cannot continue" in response.content.decode()
     assert not Grant.objects.exists()
 
 
