@@ -3,7 +3,8 @@
 - every token and code is bound to an organization (``TokenOrganization``);
 - a replayed authorization code revokes the tokens it issued;
 - a client of a suspended organization, or a revoked client, cannot authenticate;
-- every token issued is an audit event.
+- every token issued is an audit event;
+- a client authenticates one way only, and errors carry RFC 6749's codes (section 5.2).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import logging
 
 from oauth2_provider.models import AccessToken, RefreshToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauthlib.oauth2.rfc6749 import errors
 
 from audit.services import audit_record
+from oauthapps.client_auth import ANOTHER_CLIENT, TWO_METHODS, basic_credentials, sends_basic
 from oauthapps.models import SpentAuthorizationCode, TokenOrganization
 
 logger = logging.getLogger(__name__)
@@ -26,6 +29,33 @@ def sha256(value: str) -> str:
 
 
 class PortalOAuth2Validator(OAuth2Validator):
+    # Client authentication -------------------------------------------------------------------------
+
+    def authenticate_client(self, request, *args, **kwargs) -> bool:
+        """RFC 6749 2.3: "The client MUST NOT use more than one authentication method in each request."
+
+        DOT tries HTTP Basic, then the body, so Basic plus a body secret was accepted, and oauthlib answered
+        ``server_error`` when the body's ``client_id`` named another client than the header. Both are
+        ``invalid_request`` (400), decided before any secret is checked, so they tell nothing about one (and
+        are not failed attempts). A body ``client_id`` equal to the header's is allowed: libraries send it.
+        """
+        authorization = request.headers.get("Authorization")
+        if sends_basic(authorization):
+            if request.client_secret:
+                raise errors.InvalidRequestError(description=TWO_METHODS, request=request)
+            basic = basic_credentials(authorization)
+            if request.client_id and basic is not None and request.client_id != basic[0]:
+                raise errors.InvalidRequestError(description=ANOTHER_CLIENT, request=request)
+        return super().authenticate_client(request, *args, **kwargs)
+
+    def confirm_redirect_uri(self, client_id, code, redirect_uri, client, request, *args, **kwargs) -> bool:
+        """A code redeemed with another redirect URI than it was issued for is ``invalid_grant`` (RFC 6749 5.2:
+        the grant "does not match the redirection URI used in the authorization request"); oauthlib's own
+        error for it is ``invalid_request``."""
+        if not super().confirm_redirect_uri(client_id, code, redirect_uri, client, request, *args, **kwargs):
+            raise errors.InvalidGrantError(description="Mismatching redirect URI.", request=request)
+        return True
+
     # Authorization codes -----------------------------------------------------------------------------
 
     def save_authorization_code(self, client_id, code, request, *args, **kwargs) -> None:

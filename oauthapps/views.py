@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import logging
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django import forms
 from django.contrib.auth.hashers import check_password
@@ -20,6 +19,7 @@ from oauth2_provider.views import AuthorizationView, RevokeTokenView, TokenView
 
 from accounts.selectors import user_memberships
 from audit.services import audit_record
+from oauthapps.client_auth import basic_credentials, sends_basic
 from oauthapps.models import OAuthClient
 from oauthapps.validators import sha256
 from portal import scopes as scope_registry
@@ -208,13 +208,8 @@ class PortalRevokeTokenView(RevokeTokenView):
 def client_credentials_from_request(request: HttpRequest) -> tuple[str, str]:
     """``(client_id, client_secret)`` from HTTP Basic (RFC 6749 2.3.1) or the form body; blanks when absent."""
     authorization = request.META.get("HTTP_AUTHORIZATION", "")
-    if authorization[:6].lower() == "basic ":
-        try:
-            decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
-        except (ValueError, UnicodeDecodeError):
-            return "", ""
-        client_id, _, secret = decoded.partition(":")
-        return unquote(client_id), unquote(secret)
+    if sends_basic(authorization):
+        return basic_credentials(authorization) or ("", "")
     return request.POST.get("client_id", ""), request.POST.get("client_secret", "")
 
 

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from applications.selectors import access_application_named_in_input
 from oauthapps import selectors
+from oauthapps.client_auth import sends_basic
 from oauthapps.models import OAuthClient
 from oauthapps.server import GRANT_TYPES
 from oauthapps.services import clients as services
@@ -189,6 +190,11 @@ class JsonTokenView(PortalAPIView):
             raise ServiceUnavailable(retry_after=SERVICE_RETRY_SECONDS) from None
         if wait is not None:
             raise RateLimited(retry_after=wait, detail="Too many failed attempts. Retry after the Retry-After time.")
+        if sends_basic(request.headers.get("Authorization")):
+            # RFC 6749 2.3: one authentication method a request; this endpoint's is the JSON body.
+            return error_response(400, "VALIDATION_ERROR", "Invalid input", details={"authorization": [
+                "Send the client's credentials once: clientId and clientSecret in the body, without an "
+                "Authorization: Basic header."]})
         form = {"grant_type": "client_credentials", "client_id": data["clientId"],
                 "client_secret": data["clientSecret"]}
         if data.get("scope"):

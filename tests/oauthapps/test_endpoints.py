@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 from html import escape
 from urllib.parse import urlencode
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import Grant
 
@@ -73,6 +75,56 @@ def test_secret_in_the_body_works_as_well_as_basic(service, token_request):
     response = token_request({"grant_type": "client_credentials", "client_id": client.client_id,
                               "client_secret": secret})
     assert response.status_code == 200
+
+
+@pytest.fixture
+def two_clients(app, make_client):
+    """``(own, own_secret, other, other_secret)``: two client-credentials clients of ``org``."""
+    own, own_secret = make_client(app, grants=("client_credentials",), scopes=("apps:read",), name="own")
+    other, other_secret = make_client(app, grants=("client_credentials",), scopes=("apps:read",), name="other")
+    return own, own_secret, other, other_secret
+
+
+TWO_METHODS = {
+    "a body secret": {"client_secret": "own"},
+    "body credentials of the same client": {"client_id": "own", "client_secret": "own"},
+    "another client's id": {"client_id": "other"},
+    "another client's credentials": {"client_id": "other", "client_secret": "other"},
+}
+
+
+@pytest.mark.parametrize("basic_secret", ["right", "wrong"])
+@pytest.mark.parametrize("body", TWO_METHODS.values(), ids=TWO_METHODS.keys())
+def test_basic_auth_with_client_credentials_in_the_body_is_invalid_request(two_clients, token_request, body,
+                                                                          basic_secret):
+    from oauth2_provider.models import AccessToken
+
+    own, own_secret, other, other_secret = two_clients
+    values = {("client_id", "own"): own.client_id, ("client_secret", "own"): own_secret,
+              ("client_id", "other"): other.client_id, ("client_secret", "other"): other_secret}
+    form = {"grant_type": "client_credentials", **{name: values[name, who] for name, who in body.items()}}
+    response = token_request(form, own, own_secret if basic_secret == "right" else "not-the-secret")
+    assert response.status_code == 400, response.content
+    assert response.json()["error"] == "invalid_request"
+    assert response.json()["error_description"]
+    assert response["Cache-Control"] == "no-store"
+    assert not AccessToken.objects.exists()
+
+
+def test_basic_auth_with_the_same_client_id_in_the_body_is_one_method(service, token_request):
+    client, secret = service
+    response = token_request({"grant_type": "client_credentials", "client_id": client.client_id}, client, secret)
+    assert response.status_code == 200
+
+
+def test_revocation_refuses_two_authentication_methods_too(service, token_request):
+    client, secret = service
+    token = client_credentials(token_request, client, secret).json()["access_token"]
+    basic = base64.b64encode(f"{client.client_id}:{secret}".encode()).decode()
+    response = Client().post("/oauth/revoke/", {"token": token, "client_id": client.client_id,
+                                                "client_secret": secret}, HTTP_AUTHORIZATION=f"Basic {basic}")
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
 
 
 def test_scope_beyond_the_clients_allowed_scopes_is_invalid_scope(service, token_request):
@@ -506,6 +558,37 @@ def test_code_of_another_client_is_invalid_grant(web_client, app, make_client, l
     assert response.json()["error"] == "invalid_grant"
 
 
+def test_code_redeemed_with_another_registered_redirect_uri_is_invalid_grant(
+    app, make_client, login, developer, authorize_code, token_request, org
+):
+    from oauth2_provider.models import AccessToken
+
+    client, secret = make_client(app, grants=AUTH_CODE, scopes=("apps:read",),
+                                 redirect_uris=[REDIRECT_URI, "https://client.example.com/other"])
+    code, verifier = authorize_code(login(developer), client, org.slug)
+    response = token_request({"grant_type": "authorization_code", "code": code,
+                              "redirect_uri": "https://client.example.com/other", "code_verifier": verifier},
+                             client, secret)
+    assert response.status_code == 400
+    assert response.json() == {"error": "invalid_grant", "error_description": "Mismatching redirect URI."}
+    assert not AccessToken.objects.exists()
+
+
+def test_code_redeemed_with_basic_auth_and_another_clients_id_is_invalid_request(
+    web_client, app, make_client, login, developer, authorize_code, token_request, org
+):
+    from oauth2_provider.models import AccessToken
+
+    client, secret = web_client
+    other, _other_secret = make_client(app, grants=AUTH_CODE, scopes=("apps:read",), name="other")
+    code, verifier = authorize_code(login(developer), client, org.slug)
+    response = token_request({"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
+                              "code_verifier": verifier, "client_id": other.client_id}, client, secret)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+    assert not AccessToken.objects.exists()
+
+
 # Tokens on the API ----------------------------------------------------------------------------------------
 
 
@@ -607,6 +690,23 @@ def test_json_auth_with_a_wrong_secret_is_auth_failed(service, api_client, clien
     assert response.status_code == 401
     assert response.json() == {"error": "Authentication failed", "code": "AUTH_FAILED"}
     assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("basic_client", ["same", "other"])
+def test_json_auth_with_a_basic_header_too_is_a_validation_error(two_clients, api_client, basic_client):
+    from oauth2_provider.models import AccessToken
+
+    own, own_secret, other, other_secret = two_clients
+    basic_id, basic_secret = (own.client_id, own_secret) if basic_client == "same" else (other.client_id,
+                                                                                           other_secret)
+    basic = base64.b64encode(f"{basic_id}:{basic_secret}".encode()).decode()
+    response = api_client().post("/api/v1/auth", {"clientId": own.client_id, "clientSecret": own_secret},
+                                 format="json", HTTP_AUTHORIZATION=f"Basic {basic}")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "VALIDATION_ERROR" and body["error"] == "Invalid input"
+    assert list(body["details"]) == ["authorization"]
+    assert not AccessToken.objects.exists()
 
 
 @pytest.mark.parametrize("missing", ["clientId", "clientSecret"])
