@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from csp.decorators import csp_update
 from django import forms
 from django.contrib.auth.hashers import check_password
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -87,6 +88,16 @@ class ConsentView(AuthorizationView):
                 response["Location"], "iss", oauth2_settings.oauth2_authorization_server_issuer(self.request))
         return response
 
+    def render_to_response(self, context, **response_kwargs) -> HttpResponse:
+        """The consent page's form posts here, and the browser follows the redirect to the client's redirect URI:
+        the Content-Security-Policy's ``form-action`` applies to that redirect too, so it names them."""
+        response = super().render_to_response(context, **response_kwargs)
+        application = context.get("application")
+        if application is not None and not context.get("error"):
+            sources = redirect_uri_sources(application.redirect_uris.split())
+            response = csp_update({"form-action": sources})(lambda: response)()
+        return response
+
     def form_valid(self, form):
         self.portal_membership = None
         if form.cleaned_data.get("allow"):
@@ -145,6 +156,22 @@ def registered_client_for(oauthlib_error) -> OAuthClient | None:
     if client is None or not client.redirect_uri_allowed(redirect_uri):
         return None
     return client
+
+
+def redirect_uri_sources(redirect_uris: list[str]) -> list[str]:
+    """CSP sources for the redirect URIs: their origins (after a redirect browsers match the origin, not the
+    path), with any port for ``http`` on a loopback IP, which DOT accepts on any port (RFC 8252 7.3)."""
+    sources = []
+    for uri in redirect_uris:
+        parts = urlsplit(uri)
+        if not parts.scheme or not parts.hostname:
+            continue
+        if parts.scheme == "http" and parts.hostname in ("127.0.0.1", "::1"):
+            host = "[::1]" if parts.hostname == "::1" else parts.hostname
+            sources.append(f"http://{host}:*")
+        else:
+            sources.append(f"{parts.scheme}://{parts.netloc}")
+    return list(dict.fromkeys(sources))
 
 
 def with_query_parameter(uri: str, name: str, value: str) -> str:

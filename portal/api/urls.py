@@ -1,7 +1,7 @@
 """Every path of the REST API. Exact paths, no trailing slash; anything else under /api/ is a JSON 404."""
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from accounts.api.views import InvitationCreateView, MemberDetailView, MemberListView
 from apikeys.api.views import ApiKeyDetailView, ApiKeyListView, ApiKeyRotateView
@@ -13,7 +13,7 @@ from oauthapps.api.views import (
     OAuthClientListView,
     OAuthClientRotateSecretView,
 )
-from portal.api.views import HelloView, MeView, NotFoundView, ScopesView
+from portal.api.views import ApiDocsView, HelloView, MeView, NotFoundView, ScopesView
 
 v1 = [
     path("hello", HelloView.as_view(), name="api-hello"),
@@ -39,6 +39,6 @@ urlpatterns = [
     path("api/v1/", include(v1)),
     # The API reference, public: the OpenAPI 3 document and a page rendering it from /static/ (no CDN).
     path("api/schema", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     re_path(r"^api/", NotFoundView.as_view()),
 ]

@@ -7,6 +7,9 @@ documented way out for such tests; it is set before Django's first query of the 
 Without ``/usr/bin/chromium`` (or axe-core in node_modules) the tests are skipped; ``make browser-deps`` installs
 both. Under ``CI=true`` (``.ci/run``, which installs them) a missing prerequisite fails instead.
 On failure, a screenshot and the page's HTML go to ``test-artifacts/browser/<test name>/``.
+
+Every page a test opens runs under the portal's Content-Security-Policy, and a test fails if any of them reports
+a violation (``securitypolicyviolation`` or Chromium's console message): a blocked script, style or redirect.
 """
 
 from __future__ import annotations
@@ -60,14 +63,31 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
+# Runs before any script of each document (Playwright's init scripts are not subject to the page's policy).
+REPORT_CSP_VIOLATIONS = """document.addEventListener("securitypolicyviolation", (event) => {
+  const blocked = event.blockedURI || "inline";
+  console.error(`CSP violation: ${event.effectiveDirective} blocked ${blocked} on ${event.documentURI}`);
+});"""
+
+
+def is_csp_violation(text: str) -> bool:
+    return text.startswith("CSP violation:") or "Content Security Policy" in text
+
+
 @pytest.fixture
 def new_page(browser, live_server):
-    """``new_page(viewport=LAPTOP, user=None) -> Page`` on the live server, signed in as ``user`` when given."""
+    """``new_page(viewport=LAPTOP, user=None) -> Page`` on the live server, signed in as ``user`` when given.
+
+    At the end of the test, no page of it may have reported a Content-Security-Policy violation."""
     contexts = []
+    csp_violations: list[str] = []
 
     def _new_page(viewport: dict[str, int] = LAPTOP, user=None):
         context = browser.new_context(base_url=live_server.url, viewport=viewport)
         context.set_default_timeout(10_000)
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
+        context.on("console", lambda message: csp_violations.append(message.text)
+                   if is_csp_violation(message.text) else None)
         contexts.append(context)
         if user is not None:
             django_client = Client()
@@ -79,6 +99,7 @@ def new_page(browser, live_server):
     yield _new_page
     for context in contexts:
         context.close()
+    assert csp_violations == [], "a page broke the Content-Security-Policy:\n" + "\n".join(csp_violations)
 
 
 @pytest.fixture

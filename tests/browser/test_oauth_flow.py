@@ -123,3 +123,56 @@ def test_authorization_code_flow_with_pkce_from_registration_to_api_call(new_pag
     assert body["authType"] == "oauth2"
     assert sorted(body["scopes"]) == sorted(SCOPES)
     assert body["user"]["email"] == owner.email
+
+
+@pytest.fixture
+def loopback_client(callback_server):
+    """A client of Acme registered with the callback server's loopback redirect URI, and a person of Acme."""
+    from oauthapps.services import oauth_client_create
+    from portal.callers import Caller
+
+    organization = OrganizationFactory(name="Acme")
+    person = MembershipFactory(organization=organization, role=Role.DEVELOPER).user
+    application = ApplicationFactory(organization=organization, name="Billing sync")
+    client, _secret = oauth_client_create(
+        caller=Caller.system(organization), application=application, name="Invoice Robot",
+        grant_types=["authorization_code"], allowed_scopes=list(SCOPES), redirect_uris=[callback_server.redirect_uri])
+    return client, person
+
+
+def authorize_url(live_server, client, redirect_uri: str, **overrides: str | None) -> str:
+    _verifier, challenge = pkce_pair()
+    params = {"response_type": "code", "client_id": client.client_id, "redirect_uri": redirect_uri,
+              "scope": " ".join(SCOPES), "state": "state-42", "code_challenge": challenge,
+              "code_challenge_method": "S256", **overrides}
+    return f"{live_server.url}/oauth/authorize/?" + urlencode({k: v for k, v in params.items() if v is not None})
+
+
+def test_declining_on_the_consent_page_sends_the_browser_back_to_the_loopback_client(
+    new_page, live_server, callback_server, loopback_client
+) -> None:
+    client, person = loopback_client
+    page = new_page(user=person)
+    page.goto(authorize_url(live_server, client, callback_server.redirect_uri))
+    page.get_by_role("button", name="Cancel").click()
+    page.wait_for_url(f"{callback_server.redirect_uri}?**")
+    answer = query_of(f"?{callback_server.queries[0]}")
+    assert answer["error"] == "access_denied" and answer["state"] == "state-42" and answer["error_description"]
+    assert "code" not in answer
+
+
+@pytest.mark.parametrize(("overrides", "error"), [
+    ({"code_challenge": None, "code_challenge_method": None}, "invalid_request"),
+    ({"code_challenge_method": "plain"}, "invalid_request"),
+    ({"scope": "apps:read no-such:scope"}, "invalid_scope"),
+    ({"response_type": "token"}, "unsupported_response_type"),
+], ids=["no PKCE", "plain PKCE", "unknown scope", "response_type token"])
+def test_a_refused_request_sends_the_browser_back_to_the_loopback_client(
+    new_page, live_server, callback_server, loopback_client, overrides, error
+) -> None:
+    client, person = loopback_client
+    page = new_page(user=person)
+    page.goto(authorize_url(live_server, client, callback_server.redirect_uri, **overrides))
+    page.wait_for_url(f"{callback_server.redirect_uri}?**")
+    answer = query_of(f"?{callback_server.queries[0]}")
+    assert answer["error"] == error and answer["state"] == "state-42" and answer["error_description"]
