@@ -95,6 +95,7 @@ class ConsentView(AuthorizationView):
         application = context.get("application")
         if application is not None and not context.get("error"):
             sources = redirect_uri_sources(application.redirect_uris.split())
+            # django-csp's public way to change one response's policy is its view decorator.
             response = csp_update({"form-action": sources})(lambda: response)()
         return response
 
