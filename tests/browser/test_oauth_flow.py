@@ -128,7 +128,7 @@ def test_authorization_code_flow_with_pkce_from_registration_to_api_call(new_pag
 @pytest.fixture
 def loopback_client(callback_server):
     """A client of Acme registered with the callback server's loopback redirect URI, and a person of Acme."""
-    from oauthapps.services import oauth_client_create
+    from oauthapps.services.clients import oauth_client_create
     from portal.callers import Caller
 
     organization = OrganizationFactory(name="Acme")
