@@ -24,6 +24,7 @@ from oauthapps.client_auth import basic_credentials, sends_basic
 from oauthapps.models import OAuthClient
 from oauthapps.validators import sha256
 from portal import scopes as scope_registry
+from portal.middleware import NulInput
 from portal.ratelimit import LimiterUnavailable, guessing_blocked, record_failure
 
 logger = logging.getLogger(__name__)
@@ -182,7 +183,27 @@ def with_query_parameter(uri: str, name: str, value: str) -> str:
     return urlunsplit(parts._replace(query=urlencode([*query, (name, value)])))
 
 
-class PortalTokenView(TokenView):
+# Where a NUL means the client's credentials are unusable (RFC 6749 2.3.1: Basic, or the body or query).
+CLIENT_CREDENTIAL_INPUTS = {("header", "Authorization"), *((part, name) for part in ("form", "query")
+                                                            for name in ("client_id", "client_secret"))}
+
+
+class RefusesNulAsOAuthError:
+    """For ``portal.middleware.NulInputMiddleware``: a NUL sent to the token, revocation or introspection endpoint
+    is an RFC 6749 5.2 error in JSON, ``invalid_client`` (401) in the client's credentials, else ``invalid_request``."""
+
+    @staticmethod
+    def refuse_nul_input(request: HttpRequest, found: NulInput) -> JsonResponse:
+        if (found.part, found.name) in CLIENT_CREDENTIAL_INPUTS:
+            response = oauth_error(401, "invalid_client", found.describe())
+            response["WWW-Authenticate"] = 'Basic realm="oauth"'
+        else:
+            response = oauth_error(400, "invalid_request", found.describe())
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class PortalTokenView(RefusesNulAsOAuthError, TokenView):
     """``/oauth/token/``. Responses carry ``Cache-Control: no-store`` (oauthlib sets it; kept explicit).
 
     DOT's ``TokenView.post`` answers the device-code grant itself, before the server sees it (and fails with
@@ -229,7 +250,7 @@ def record_client_auth_failure(request: HttpRequest, client_id: str) -> None:
         logger.error("Could not count a failed client authentication: the cache is unreachable")
 
 
-class PortalRevokeTokenView(RevokeTokenView):
+class PortalRevokeTokenView(RefusesNulAsOAuthError, RevokeTokenView):
     """``/oauth/revoke/`` (RFC 7009)."""
 
 
@@ -255,7 +276,7 @@ def authenticate_client_from_request(request: HttpRequest) -> OAuthClient | None
 
 
 @method_decorator(csrf_exempt, name="dispatch")
-class IntrospectView(View):
+class IntrospectView(RefusesNulAsOAuthError, View):
     """``/oauth/introspect/`` (RFC 7662). The caller authenticates as a client of the token's organization."""
 
     def post(self, request: HttpRequest) -> JsonResponse:
