@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from datetime import datetime, timedelta
 
@@ -13,6 +12,7 @@ from django.utils import timezone
 
 from apikeys import crypto
 from apikeys.models import ApiKey
+from apikeys.validators import allowed_ip_ranges
 from applications.models import Application
 from audit.services import audit_record
 from portal import scopes as scope_registry
@@ -38,19 +38,11 @@ def _clean_expiry(caller: Caller, expires_in_days: int | None) -> timezone.datet
 
 
 def clean_allowed_ips(values: list[str] | None) -> list[str]:
-    """CIDR ranges (IPv4 or IPv6), normalised; a bare address is a one-address range."""
-    cleaned: list[str] = []
-    errors: list[str] = []
-    for value in values or []:
-        try:
-            cleaned.append(str(ipaddress.ip_network(str(value).strip(), strict=False)))
-        except ValueError:
-            errors.append(f"{value!r} is not an IP address or CIDR range.")
-    if errors:
-        raise ValidationError({"allowed_ips": errors})
-    if len(cleaned) > 50:
-        raise ValidationError({"allowed_ips": ["Give at most 50 ranges."]})
-    return list(dict.fromkeys(cleaned))
+    """CIDR ranges (IPv4 or IPv6), in canonical form; a range with host bits set is refused (``validators``)."""
+    try:
+        return allowed_ip_ranges(values)
+    except ValidationError as exc:
+        raise ValidationError({"allowed_ips": exc.messages}) from None
 
 
 def _resolve_scopes(caller: Caller, preset: str | None, scopes: list[str] | None) -> list[str]:
