@@ -6,7 +6,6 @@ import logging
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +17,7 @@ from accounts.selectors import OrgAccess
 from audit.services import audit_record
 from portal.conf import portal_settings
 from portal.hashing import keyed_hash, new_token
+from portal.mail import send_mail_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -148,15 +148,14 @@ def invitation_create(*, access: OrgAccess, email: str, role: str, actor: object
                  target_label=email, metadata={"role": role, "replaced": replaced})
     url = invitation_url(token)
     inviter = actor.email if isinstance(actor, User) else organization.name
-    transaction.on_commit(lambda: send_mail(
+    send_mail_after_commit(
         subject=f"You are invited to {organization.name}",
-        message=(
+        body=(
             f"{inviter} invited you to join {organization.name} as {role} on the developer portal.\n\n"
             f"Accept within {portal_settings.INVITATION_TTL_DAYS} days: {url}\n"
         ),
-        from_email=None,
-        recipient_list=[email],
-    ))
+        to=[email],
+    )
     return invitation, token
 
 

@@ -185,7 +185,13 @@ STORAGES = {
     },
 }
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+if os.environ.get("EMAIL_FILE_PATH", "").strip():
+    # The folder django.core.mail.backends.filebased.EmailBackend writes every mail to (tests read mails there).
+    EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"].strip()
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "portal@localhost")
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # 1 MiB, section 5 of the contract

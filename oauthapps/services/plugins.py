@@ -16,6 +16,7 @@ from oauthapps.services.clients import oauth_client_create
 from portal.callers import Caller
 from portal.conf import portal_settings
 from portal.encryption import decrypt, encrypt, reencrypt
+from portal.models import PendingMail
 
 PLUGIN_APPLICATION_NAME = "Plugins"
 PLUGIN_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
@@ -79,5 +80,10 @@ def encryption_keys_rotate() -> int:
     for credential in PluginCredential.objects.select_for_update().order_by("pk"):
         credential.encrypted_secret = reencrypt(credential.encrypted_secret)
         credential.save(update_fields=["encrypted_secret", "updated_at"])
+        count += 1
+    # Mail waiting to be sent may hold a single-use link: it is encrypted with the same keys.
+    for pending in PendingMail.objects.select_for_update().order_by("pk"):
+        pending.body_encrypted = reencrypt(pending.body_encrypted)
+        pending.save(update_fields=["body_encrypted"])
         count += 1
     return count
