@@ -9,7 +9,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import Invitation
-from apikeys.models import ApiKey, Application
+from apikeys.models import ApiKey
+from applications.models import Application
 from audit.models import AuditEvent
 from oauthapps.models import OAuthClient
 from portal.api.parsers import MAX_DEPTH, PortalJSONParser, nesting_exceeds

@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from oauth2_provider.models import AccessToken, Grant, RefreshToken
 
-from apikeys.models import Application
+from applications.models import Application
 from audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
