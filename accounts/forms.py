@@ -4,26 +4,64 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account import forms as allauth_forms
+from allauth.account.adapter import get_adapter
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponseBase
 
 from accounts.models import User
 from accounts.roles import Role
 
 
-class EmailAuthenticationForm(AuthenticationForm):
-    """Django's sign-in form (session renewal, inactive-user check, failed-login signal) with an email label."""
+class LoginForm(allauth_forms.LoginForm):
+    """allauth's sign-in form, labelled for an email login."""
 
-    username = forms.EmailField(
-        label="Email",
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["login"].label = "Email"
+        self.fields["login"].widget.attrs.pop("placeholder", None)
+        self.fields["password"].widget.attrs.pop("placeholder", None)
+        self.fields["password"].help_text = ""  # the page links "Forgot your password?" after the button
+
+
+class SignupForm(allauth_forms.SignupForm):
+    """allauth's sign-up form with an optional full name.
+
+    A taken address is not an error (contract section 11: no account oracle): ``try_save`` then mails the
+    owner of that address, signs nobody in, and answers exactly as a new sign-up does.
+    """
+
+    full_name = forms.CharField(
+        label="Full name (optional)", max_length=150, required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
+    field_order = ["email", "full_name", "password1", "password2"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.pop("placeholder", None)
+        if "password2" in self.fields:
+            self.fields["password2"].label = "Confirm password"
+        self.order_fields(self.field_order)
+
+    def validate_unique_email(self, value: str) -> str:
+        self.account_already_exists = User.objects.filter(email__iexact=value).exists()
+        return value
+
+    def try_save(self, request: HttpRequest) -> tuple[User | None, HttpResponseBase | None]:
+        if self.account_already_exists:
+            adapter = get_adapter(request)
+            adapter.send_account_already_exists_mail(self.cleaned_data["email"])
+            return None, adapter.respond_email_verification_sent(request, None)
+        return super().try_save(request)
 
 
-class SignupForm(forms.Form):
+class InvitationSignupForm(forms.Form):
+    """Sign-up on an invitation's page: the invitation decides the address, and its token proves it."""
+
     email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     full_name = forms.CharField(
         label="Full name (optional)", max_length=150, required=False,
@@ -39,12 +77,11 @@ class SignupForm(forms.Form):
         label="Confirm password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
 
-    def __init__(self, *args: Any, fixed_email: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, fixed_email: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if fixed_email:
-            # A disabled field ignores whatever is posted: an invitation decides the address.
-            self.fields["email"].initial = fixed_email
-            self.fields["email"].disabled = True
+        # A disabled field ignores whatever is posted: the invitation decides the address.
+        self.fields["email"].initial = fixed_email
+        self.fields["email"].disabled = True
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

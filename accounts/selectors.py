@@ -90,3 +90,14 @@ def access_invitation_by_id(access: OrgAccess, invitation_id: int) -> Invitation
 
 def owner_count(organization: Organization) -> int:
     return Membership.objects.filter(organization=organization, role="owner").count()
+
+
+def personal_organization(user: User) -> Organization | None:
+    """The personal organization ``user`` owns (made at sign-up), where their account events are audited."""
+    if user is None or not user.is_authenticated:
+        return None
+    return (
+        Organization.objects.filter(is_personal=True, memberships__user=user, memberships__role="owner")
+        .order_by("created_at", "id")
+        .first()
+    )

@@ -13,7 +13,7 @@ from django.utils.text import slugify
 
 from accounts.models import Invitation, Membership, Organization, User
 from accounts.roles import Role, can_assign_role, can_manage_members
-from accounts.selectors import OrgAccess
+from accounts.selectors import OrgAccess, personal_organization
 from audit.services import audit_record
 from portal.conf import portal_settings
 from portal.hashing import keyed_hash, new_token
@@ -56,8 +56,13 @@ def organization_create(*, name: str, owner: User, actor: object, slug: str | No
 
 
 @transaction.atomic
-def user_signup(*, email: str, password: str, full_name: str = "") -> tuple[User, Organization]:
-    """Create a user and the personal organization they own."""
+def user_signup(*, email: str, password: str, full_name: str = "",
+                email_verified: bool = False) -> tuple[User, Organization]:
+    """Create a user and the personal organization they own.
+
+    ``email_verified`` when the address is already proven (an invitation's token came to it by e-mail); otherwise
+    allauth records the address unverified and mails the link.
+    """
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": ["An account with this email already exists."]})
@@ -68,16 +73,61 @@ def user_signup(*, email: str, password: str, full_name: str = "") -> tuple[User
     label = full_name.strip() or email.split("@", 1)[0]
     organization = organization_create(name=f"{label}'s organization", owner=user, actor=user, is_personal=True)
     audit_record(action="user.signed_up", actor=user, organization=organization, target=user)
+    if email_verified:
+        user_email_mark_verified(user=user, actor=user)
     return user, organization
 
 
+def account_audit(*, user: User, action: str, actor: object = None, metadata: dict | None = None) -> None:
+    """An account event of ``user``, in the audit log of their personal organization (contract section 11).
+
+    ``metadata`` names what happened (a factor's type, a session's browser), never a secret, code or token.
+    """
+    audit_record(action=action, actor=user if actor is None else actor, organization=personal_organization(user),
+                 target=user, metadata=metadata or {})
+
+
 @transaction.atomic
-def user_password_change(*, user: User, new_password: str) -> User:
-    """Set a new password (already validated by the form) and audit it; never logs the password."""
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
-    audit_record(action="user.password_changed", actor=user, target=user)
-    return user
+def user_email_mark_verified(*, user: User, actor: object) -> None:
+    """Record ``user``'s address as verified (a command, the demo data, an invitation's proof, staff)."""
+    from allauth.account.models import EmailAddress
+
+    address = EmailAddress.objects.filter(user=user, email__iexact=user.email).first()
+    if address is None:
+        EmailAddress.objects.filter(user=user, primary=True).update(primary=False)
+        EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+    elif not address.verified:
+        address.verified = True
+        address.save(update_fields=["verified"])
+    else:
+        return
+    account_audit(user=user, action="user.email_verified", actor=actor)
+
+
+def user_password_reset_requested(*, user: User) -> None:
+    """Audited when the reset mail goes to a person with an account (an unknown address leaves no event, and the
+    page answers the same either way)."""
+    account_audit(user=user, action="user.password_reset_requested", actor=None)
+
+
+def user_session_ended(*, session, actor: object) -> None:
+    """End one of a person's sessions (allauth.usersessions' ``UserSession``) and audit it."""
+    user = session.user
+    metadata = {"ip": session.ip, "browser": session.user_agent[:200]}
+    session.end()
+    account_audit(user=user, action="user.session_ended", actor=actor, metadata=metadata)
+
+
+def user_other_sessions_end(*, user: User, keep_session_key: str | None) -> int:
+    """End every session of ``user`` but ``keep_session_key`` (after a password change or reset). Django's session
+    hash already refuses them at their next request; this also removes them from the store and the list."""
+    from allauth.usersessions.models import UserSession
+
+    ended = 0
+    for session in UserSession.objects.filter(user=user).exclude(session_key=keep_session_key or ""):
+        session.end()
+        ended += 1
+    return ended
 
 
 @transaction.atomic

@@ -1,13 +1,18 @@
-"""Sign-in audit events; changes to people, organizations and memberships stop the credentials that depend on
-them from being served out of the shared credential cache (``portal.credential_cache``)."""
+"""Account events: sign-in audit events and mails, django-allauth's account and two-factor events audited in the
+person's personal organization; changes to people, organizations and memberships stop the credentials that
+depend on them from being served out of the shared credential cache (``portal.credential_cache``)."""
 
 from __future__ import annotations
 
+from allauth.account import signals as account_signals
+from allauth.mfa import signals as mfa_signals
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from accounts.middleware import session_seen
 from accounts.models import Membership, Organization, User
+from accounts.services import account_audit, user_other_sessions_end
 from audit.services import audit_record
 from portal import credential_cache
 
@@ -15,6 +20,8 @@ from portal import credential_cache
 @receiver(user_logged_in)
 def audit_sign_in(sender, request, user, **kwargs) -> None:
     audit_record(action="user.signed_in", actor=user, target=user)
+    if getattr(request, "session", None) is not None:
+        session_seen(request)  # allauth.usersessions recorded this session as it signed in
 
 
 @receiver(user_login_failed)
@@ -22,6 +29,46 @@ def audit_failed_sign_in(sender, credentials, request=None, **kwargs) -> None:
     # Django already masks the password in ``credentials``; only the email tried is kept.
     email = str(credentials.get("username") or credentials.get("email") or "")[:254]
     audit_record(action="user.sign_in_failed", actor=None, target_label=email, metadata={"email": email})
+
+
+@receiver(account_signals.email_confirmed)
+def audit_email_verified(sender, request, email_address, **kwargs) -> None:
+    account_audit(user=email_address.user, action="user.email_verified")
+
+
+@receiver(account_signals.password_changed)
+def end_other_sessions_on_password_change(sender, request, user, **kwargs) -> None:
+    account_audit(user=user, action="user.password_changed")
+    user_other_sessions_end(user=user, keep_session_key=request.session.session_key)
+
+
+@receiver(account_signals.password_reset)
+def end_every_session_on_password_reset(sender, request, user, **kwargs) -> None:
+    # Whoever reset the password is not signed in by the reset (ACCOUNT_LOGIN_ON_PASSWORD_RESET is off).
+    ended = user_other_sessions_end(user=user, keep_session_key=None)
+    account_audit(user=user, action="user.password_reset", actor=None, metadata={"sessionsEnded": ended})
+
+
+@receiver(mfa_signals.authenticator_added)
+def audit_factor_added(sender, request, user, authenticator, **kwargs) -> None:
+    account_audit(user=user, action="user.mfa_added", metadata={"type": authenticator.type})
+
+
+@receiver(mfa_signals.authenticator_removed)
+def audit_factor_removed(sender, request, user, authenticator, **kwargs) -> None:
+    account_audit(user=user, action="user.mfa_removed", metadata={"type": authenticator.type})
+
+
+@receiver(mfa_signals.authenticator_reset)
+def audit_factor_reset(sender, request, user, authenticator, **kwargs) -> None:
+    account_audit(user=user, action="user.mfa_reset", metadata={"type": authenticator.type})
+
+
+@receiver(mfa_signals.authenticator_used)
+def audit_recovery_code_used(sender, request, user, authenticator, **kwargs) -> None:
+    if authenticator.type == authenticator.Type.RECOVERY_CODES:
+        account_audit(user=user, action="user.recovery_code_used",
+                      metadata={"remaining": len(authenticator.wrap().get_unused_codes())})
 
 
 @receiver(post_save, sender=Organization)

@@ -5,23 +5,24 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from allauth.account import views as allauth_views
 from django.contrib import messages
-from django.contrib.auth import login, update_session_auth_hash
-from django.contrib.auth import views as auth_views
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.adapter import SESSION_CURRENT_ORG
 from accounts.forms import (
-    EmailAuthenticationForm,
     InvitationForm,
+    InvitationSignupForm,
+    LoginForm,
     OrganizationCreateForm,
     RoleForm,
-    SignupForm,
 )
 from accounts.models import Invitation, Membership
 from accounts.roles import Role, can_assign_role, can_manage_members
@@ -42,7 +43,6 @@ from accounts.services import (
     membership_change_role,
     membership_remove,
     organization_create,
-    user_password_change,
     user_signup,
 )
 from applications.selectors import organization_getting_started
@@ -51,87 +51,66 @@ from portal.conf import portal_settings
 from portal.forms import add_service_errors, posted_data
 from portal.ratelimit import LimiterUnavailable, guessing_blocked, record_failure
 
-SESSION_CURRENT_ORG = "current_org"
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 logger = logging.getLogger(__name__)
 
 
-# --- Signing in and out ---------------------------------------------------------------------------------
+# --- Signing in -------------------------------------------------------------------------------------------
 
 
-class LoginView(auth_views.LoginView):
-    """Django's sign-in: the session key is renewed at sign-in; failures are audited by a signal receiver and
-    limited per email and per client IP (``portal.ratelimit``), failing closed when the cache is down."""
+class LoginView(allauth_views.LoginView):
+    """allauth's sign-in, behind the portal's guard against guessing (contract section 7): failures are limited
+    per email and per client IP (``portal.ratelimit``), 429 with the message in the page, and 503 when the cache is
+    down (fail closed), checked before allauth reads anything so that no attempt happens then."""
 
-    authentication_form = EmailAuthenticationForm
-    redirect_authenticated_user = True
+    def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
+        if request.method == "POST":
+            _accept_former_field_names(request, {"username": "login"})
+            try:
+                wait = guessing_blocked(request, kind="sign_in", identifier=request.POST.get("login", ""))
+            except LimiterUnavailable:
+                return self._refuse("Sign-in is unavailable for a moment. Please try again shortly.", 503, 5)
+            if wait is not None:
+                return self._refuse(f"Too many failed sign-in attempts. Try again in {wait} seconds.", 429, wait)
+        return super().dispatch(request, *args, **kwargs)
 
-    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        email = request.POST.get("username", "")
+    def form_invalid(self, form: LoginForm) -> HttpResponse:
         try:
-            wait = guessing_blocked(request, kind="sign_in", identifier=email)
-        except LimiterUnavailable:
-            return self._refuse("Sign-in is unavailable for a moment. Please try again shortly.", 503, 5)
-        if wait is not None:
-            return self._refuse(f"Too many failed sign-in attempts. Try again in {wait} seconds.", 429, wait)
-        return super().post(request, *args, **kwargs)
-
-    def form_invalid(self, form: EmailAuthenticationForm) -> HttpResponse:
-        try:
-            record_failure(self.request, kind="sign_in", identifier=form.data.get("username", ""))
+            record_failure(self.request, kind="sign_in", identifier=form.data.get("login", ""))
         except LimiterUnavailable:
             logger.error("Could not count a failed sign-in: the cache is unreachable")
         return super().form_invalid(form)
 
     def _refuse(self, message: str, status: int, retry_after: int) -> HttpResponse:
         # An unbound form: binding would try the password, and that attempt must not happen.
-        form = self.get_form_class()(request=self.request, initial={"username": self.request.POST.get("username")})
-        response = self.render_to_response(self.get_context_data(form=form, refusal=message), status=status)
+        form = LoginForm(request=self.request, initial={"login": self.request.POST.get("login")})
+        context = {"form": form, "refusal": message, "signup_url": reverse("signup")}
+        response = render(self.request, "account/login.html", context, status=status)
         response["Retry-After"] = str(retry_after)
         return response
 
 
-class LogoutView(auth_views.LogoutView):
-    """POST only (Django's default): the session is flushed."""
+class PasswordChangeView(allauth_views.PasswordChangeView):
+    """allauth's password change, also at its former address: this session stays signed in, every other one
+    ends (``accounts.signals``)."""
 
-    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        response = super().post(request, *args, **kwargs)
-        messages.info(request, "You have been signed out.")
-        return response
-
-
-class PasswordChangeView(auth_views.PasswordChangeView):
-    """Keeps this session signed in and ends every other one (the session auth hash changes)."""
-
-    success_url = reverse_lazy("dashboard")
-
-    def form_valid(self, form) -> HttpResponse:
-        user_password_change(user=form.user, new_password=form.cleaned_data["new_password1"])
-        update_session_auth_hash(self.request, form.user)
-        messages.success(self.request, "Your password has been changed.")
-        return redirect(self.success_url)
-
-
-def signup(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        return redirect("dashboard")
-    form = SignupForm(posted_data(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            user, organization = user_signup(
-                email=form.cleaned_data["email"],
-                password=form.cleaned_data["password1"],
-                full_name=form.cleaned_data["full_name"],
+    def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
+        if request.method == "POST":
+            _accept_former_field_names(
+                request, {"old_password": "oldpassword", "new_password1": "password1", "new_password2": "password2"}
             )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            login(request, user, backend=MODEL_BACKEND)
-            request.session[SESSION_CURRENT_ORG] = organization.slug
-            messages.success(request, f"Welcome! {organization.name} is ready.")
-            return redirect("dashboard")
-    return render(request, "registration/signup.html", {"form": form})
+        return super().dispatch(request, *args, **kwargs)
+
+
+def _accept_former_field_names(request: HttpRequest, names: dict[str, str]) -> None:
+    """The portal's forms before allauth named some fields differently; scripts that still post those names
+    keep working."""
+    if any(old in request.POST and new not in request.POST for old, new in names.items()):
+        request.POST = request.POST.copy()
+        for old, new in names.items():
+            if old in request.POST and new not in request.POST:
+                request.POST[new] = request.POST[old]
 
 
 # --- Organizations --------------------------------------------------------------------------------------
@@ -329,7 +308,8 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponseBase
 
     user = request.user
     email_matches = user.is_authenticated and user.email.lower() == invitation.email.lower()
-    signup_form = None if user.is_authenticated else SignupForm(posted_data(request), fixed_email=invitation.email)
+    signup_form = None if user.is_authenticated else InvitationSignupForm(posted_data(request),
+                                                                          fixed_email=invitation.email)
     error = None
     if request.method == "POST":
         if email_matches:
@@ -348,12 +328,13 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponseBase
 
 
 def _signup_and_accept(request: HttpRequest, token: str, invitation: Invitation,
-                       form: SignupForm) -> HttpResponse | None:
+                       form: InvitationSignupForm) -> HttpResponse | None:
     try:
         with transaction.atomic():
+            # The invitation's token came to this address by e-mail: it is verified.
             user, _personal = user_signup(
                 email=invitation.email, password=form.cleaned_data["password1"],
-                full_name=form.cleaned_data["full_name"],
+                full_name=form.cleaned_data["full_name"], email_verified=True,
             )
             membership = invitation_accept(token=token, user=user)
     except ValidationError as error:

@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     # Number of reverse proxies in front of the portal whose X-Forwarded-For entries are trusted.
     "TRUSTED_PROXY_COUNT": 0,
     "INVITATION_TTL_DAYS": 7,
+    # Staff need a second factor to use /admin/ (settings.py turns it on when debug is off).
+    "ADMIN_REQUIRE_MFA": True,
     # A site's own scopes ({"orders:read": "Read orders"}) and presets ({"ORDERS": ["orders:read"]}).
     "SCOPES": {},
     "SCOPE_PRESETS": {},

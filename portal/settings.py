@@ -73,6 +73,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "oauth2_provider",
     "csp",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
     "portal.apps.PortalConfig",
     "accounts",
     "audit",
@@ -93,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.SessionActivityMiddleware",  # allauth.usersessions' last seen, one write a minute
     "audit.middleware.RequestContextMiddleware",
     "portal.api.middleware.ApiErrorMiddleware",
 ]
@@ -142,7 +148,10 @@ else:
         )
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    "allauth.account.auth_backends.AuthenticationBackend",
+    "django.contrib.auth.backends.ModelBackend",  # the admin's own sign-in form, and force_login in tests
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -165,6 +174,49 @@ if TESTING:
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+# A password-reset link works once (the token covers the password hash and the last sign-in) within an hour.
+PASSWORD_RESET_TIMEOUT = 3600
+
+# django-allauth: sign-up, sign-in, e-mail verification, password reset, two-factor and sessions (contract
+# section 11). Each value is allauth's own setting; what the portal adds is in accounts/adapter.py.
+ACCOUNT_ADAPTER = "accounts.adapter.PortalAccountAdapter"
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm", "login": "accounts.forms.LoginForm"}
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+# Signed in at once after sign-up; until the link is used, only test keys (accounts.verification).
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
+ACCOUNT_EMAIL_CONFIRMATION_HMAC = False  # a stored confirmation, so that a link works once
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False  # a link opened by a mail scanner must not verify: the page asks to confirm
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True  # password changed, e-mail changed, factor added or removed
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False  # this session stays; accounts.signals ends every other one
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_SIGNUP_REDIRECT_URL = "/accounts/confirm-email/"  # the page saying a verification link was sent
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Developer Portal] "
+ACCOUNT_RATE_LIMITS = {
+    # Sign-in guessing is counted by the portal's own guard (portal.ratelimit, section 7: 10 failures a minute
+    # per email, 50 per IP, 429 in the page, 503 when the cache is down). allauth's ``login_failed`` also
+    # counts wrong two-factor codes, per person: the same 10 a minute.
+    "login_failed": "50/m/ip,10/m/key",
+    "login": None,  # every sign-in POST, failed or not: the guard above already counts what matters
+    "signup": "20/m/ip",
+}
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+MFA_ADAPTER = "accounts.adapter.PortalMFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = "Developer Portal"
+MFA_RECOVERY_CODE_COUNT = 10
+MFA_RECOVERY_CODES_SHOW_ONCE = True
+MFA_PASSKEY_LOGIN_ENABLED = True
+# WebAuthn needs a secure origin; local runs and tests serve plain http on loopback.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG or TESTING
+USERSESSIONS_ADAPTER = "accounts.adapter.PortalUserSessionsAdapter"
+USERSESSIONS_TRACK_ACTIVITY = True
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -241,6 +293,8 @@ PORTAL = {
     "TRUSTED_PROXY_COUNT": env_int("PORTAL_TRUSTED_PROXY_COUNT", 0),
     "API_READ_RATE": os.environ.get("PORTAL_API_READ_RATE", "100/m"),
     "API_WRITE_RATE": os.environ.get("PORTAL_API_WRITE_RATE", "100/m"),
+    # Staff need a second factor for /admin/ (contract section 9).
+    "ADMIN_REQUIRE_MFA": env_bool("PORTAL_ADMIN_REQUIRE_MFA", not DEBUG),
 }
 RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_CACHE_PREFIX = "rl:"

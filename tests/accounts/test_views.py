@@ -42,26 +42,30 @@ def _invite(org, *, email: str = "new@example.com", role: str = Role.DEVELOPER, 
 # --- Sign-up, sign-in, sign-out, password -------------------------------------------------------------
 
 
-def test_signup_creates_user_and_personal_org_they_own_and_lands_on_dashboard() -> None:
+def test_signup_creates_user_and_personal_org_they_own_signs_in_and_mails_the_link() -> None:
     client = Client()
     response = client.post(reverse("signup"), {
         "email": "Ada@Example.com", "full_name": "Ada Lovelace", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD,
     }, follow=True)
 
-    assert response.redirect_chain[-1][0] == reverse("dashboard")
+    assert response.redirect_chain[-1][0] == reverse("account_email_verification_sent")
+    assert "We have sent a verification link" in response.content.decode()
     user = User.objects.get(email="ada@example.com")
     membership = Membership.objects.select_related("organization").get(user=user)
     assert membership.role == Role.OWNER
     assert membership.organization.is_personal
-    assert "Ada Lovelace&#x27;s organization" in response.content.decode()
     assert response.context["user"] == user
+    assert [m.to for m in mail.outbox] == [["ada@example.com"]]
+    dashboard = client.get(reverse("dashboard"))
+    assert "Ada Lovelace&#x27;s organization" in dashboard.content.decode()
 
 
 @pytest.mark.parametrize(("data", "field", "message"), [
-    ({"password1": NEW_PASSWORD, "password2": NEW_PASSWORD + "x"}, "password2", "do not match"),
+    ({"password1": NEW_PASSWORD, "password2": NEW_PASSWORD + "x"}, "password2", "same password each time"),
     ({"password1": "short", "password2": "short"}, "password1", "too short"),
     ({"password1": "password1234", "password2": "password1234"}, "password1", "too common"),
     ({"password1": "1234567890123", "password2": "1234567890123"}, "password1", "entirely numeric"),
+    ({"password1": "ada@example.com1", "password2": "ada@example.com1"}, "password1", "too similar"),
     ({"email": "not-an-email", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}, "email", "valid email"),
 ])
 def test_signup_refuses_bad_input_with_visible_errors(data: dict, field: str, message: str) -> None:
@@ -73,14 +77,26 @@ def test_signup_refuses_bad_input_with_visible_errors(data: dict, field: str, me
     assert not User.objects.exists()
 
 
-def test_signup_with_a_taken_email_is_refused(owner: User) -> None:
-    response = Client().post(reverse("signup"), {
+def test_signup_with_a_taken_email_answers_as_a_new_one_signs_nobody_in_and_mails_the_owner(owner: User) -> None:
+    new = Client().post(reverse("signup"), {
+        "email": "fresh@example.com", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD,
+    })
+    mail.outbox.clear()
+    browser = Client()
+    taken = browser.post(reverse("signup"), {
         "email": owner.email.upper(), "password1": NEW_PASSWORD, "password2": NEW_PASSWORD,
     })
 
-    assert response.status_code == 200
-    assert "already exists" in response.content.decode()
+    assert (taken.status_code, taken["Location"]) == (new.status_code, new["Location"]) == (
+        302, reverse("account_email_verification_sent"))
+    page = browser.get(taken["Location"])
+    assert page.status_code == 200 and "We have sent a verification link" in page.content.decode()
+    assert "_auth_user_id" not in browser.session
     assert User.objects.filter(email__iexact=owner.email).count() == 1
+    owner.refresh_from_db()
+    assert owner.check_password(PASSWORD)
+    assert [m.to for m in mail.outbox] == [[owner.email]]
+    assert "already" in mail.outbox[0].body and NEW_PASSWORD not in mail.outbox[0].body
 
 
 def test_login_with_email_renews_the_session_and_reaches_the_dashboard(owner: User, org: Organization) -> None:
@@ -99,7 +115,7 @@ def test_login_page_labels_the_field_email() -> None:
     response = Client().get(reverse("login"))
 
     assert response.status_code == 200
-    assert '<label for="id_username">Email:</label>' in response.content.decode()
+    assert '<label for="id_login">Email:</label>' in response.content.decode()
     assert 'type="email"' in response.content.decode()
 
 
@@ -108,7 +124,7 @@ def test_failed_login_is_audited_with_the_email_but_never_the_password(owner: Us
     response = Client().post(reverse("login"), {"username": owner.email, "password": wrong})
 
     assert response.status_code == 200
-    assert "Please enter a correct email and password" in response.content.decode()
+    assert "The email address and/or password you specified are not correct." in response.content.decode()
     event = AuditEvent.objects.get(action="user.sign_in_failed")
     assert event.metadata == {"email": owner.email}
     assert event.target_label == owner.email
@@ -119,7 +135,8 @@ def test_failed_login_is_audited_with_the_email_but_never_the_password(owner: Us
 def test_logout_is_post_only_and_ends_the_session(owner: User, login) -> None:
     client = login(owner)
 
-    assert client.get(reverse("logout")).status_code == 405
+    confirm = client.get(reverse("logout"))  # a page that asks, with a POST form
+    assert confirm.status_code == 200 and 'method="post"' in confirm.content.decode()
     assert client.get(reverse("dashboard")).status_code == 200
 
     response = client.post(reverse("logout"))
@@ -137,7 +154,7 @@ def test_password_change_keeps_you_signed_in_and_the_new_password_works(owner: U
     }, follow=True)
 
     assert response.redirect_chain[-1][0] == reverse("dashboard")
-    assert "Your password has been changed." in _messages(response)
+    assert "Password successfully changed." in _messages(response)
     owner.refresh_from_db()
     assert owner.check_password(NEW_PASSWORD)
 
@@ -148,7 +165,7 @@ def test_password_change_with_a_wrong_old_password_is_refused(owner: User, login
     })
 
     assert response.status_code == 200
-    assert "Your old password was entered incorrectly" in response.content.decode()
+    assert "Please type your current password." in response.content.decode()
     owner.refresh_from_db()
     assert owner.check_password(PASSWORD)
 

@@ -111,16 +111,16 @@ def test_sign_in_with_the_keyboard_alone(page, site) -> None:
     for _ in range(8):
         page.keyboard.press("Tab")
         stops.append(page.evaluate("() => document.activeElement.id || document.activeElement.textContent.trim()"))
-        if stops[-1] == "id_username":
+        if stops[-1] == "id_login":
             break
-    assert stops == ["Developer Portal", "Sign in", "Sign up", "id_username"]
+    assert stops == ["Developer Portal", "Sign in", "Sign up", "id_login"]
 
     page.keyboard.type(site["owner"].email)
     page.keyboard.press("Tab")
     expect(page.get_by_label("Password")).to_be_focused()
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Tab")
-    expect(page.get_by_role("button", name="Sign in")).to_be_focused()
+    expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_focused()
     page.keyboard.press("Enter")
 
     expect(page).to_have_url(re.compile(r"/dashboard/$"))

@@ -23,6 +23,8 @@ def test_sign_up_make_a_key_call_the_api_and_revoke_it(page, live_server) -> Non
     page.get_by_label("Password:", exact=True).fill(PASSWORD)
     page.get_by_label("Confirm password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Verify your email address")).to_be_visible()
+    page.get_by_role("link", name="Continue to your dashboard").click()
     expect(page).to_have_url(re.compile(r"/dashboard/$"))
     expect(page.locator("#getting-started-progress")).to_have_text("0 of 3 done")
 
