@@ -14,6 +14,7 @@ from django.utils.text import slugify
 from accounts.models import Invitation, Membership, Organization, User
 from accounts.roles import Role, can_assign_role, can_manage_members
 from accounts.selectors import OrgAccess, personal_organization
+from accounts.verification import require_verified_email
 from audit.services import audit_record
 from portal.conf import portal_settings
 from portal.hashing import keyed_hash, new_token
@@ -104,6 +105,22 @@ def user_email_mark_verified(*, user: User, actor: object) -> None:
     account_audit(user=user, action="user.email_verified", actor=actor)
 
 
+def user_verification_resend(*, request, user: User) -> bool:
+    """Mail ``user`` a new verification link; False when the address is verified already or a link went out a
+    moment ago (allauth's ``confirm_email`` rate limit)."""
+    from allauth.account.models import EmailAddress
+    from allauth.core import ratelimit
+
+    address = EmailAddress.objects.filter(user=user, email__iexact=user.email).first()
+    if address is None:
+        address = EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
+    if address.verified or not ratelimit.consume(request, action="confirm_email", key=address.email.lower()):
+        return False
+    address.send_confirmation(request)
+    account_audit(user=user, action="user.verification_sent")
+    return True
+
+
 def user_password_reset_requested(*, user: User) -> None:
     """Audited when the reset mail goes to a person with an account (an unknown address leaves no event, and the
     page answers the same either way)."""
@@ -177,6 +194,7 @@ def invitation_create(*, access: OrgAccess, email: str, role: str, actor: object
     role = _validate_role(role)
     if not can_assign_role(access.role, role):
         raise PermissionDenied("Only owners can invite owners.")
+    require_verified_email(actor, "an invitation")
     email = email.strip().lower()
     organization = access.organization
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
@@ -232,6 +250,7 @@ def invitation_accept(*, token: str, user: User) -> Membership:
         raise ValidationError("This invitation has expired. Ask for a new one.")
     if invitation.email.lower() != user.email.lower():
         raise ValidationError(f"This invitation was sent to {invitation.email}. Sign in with that address.")
+    require_verified_email(user, "joining an organization")
     membership, created = Membership.objects.get_or_create(
         organization=invitation.organization, user=user, defaults={"role": invitation.role}
     )

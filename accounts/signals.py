@@ -5,6 +5,7 @@ depend on them from being served out of the shared credential cache (``portal.cr
 from __future__ import annotations
 
 from allauth.account import signals as account_signals
+from allauth.account.models import EmailConfirmation
 from allauth.mfa import signals as mfa_signals
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models.signals import post_delete, post_save
@@ -33,6 +34,8 @@ def audit_failed_sign_in(sender, credentials, request=None, **kwargs) -> None:
 
 @receiver(account_signals.email_confirmed)
 def audit_email_verified(sender, request, email_address, **kwargs) -> None:
+    # A link works once: what is left of this address's confirmations is spent.
+    EmailConfirmation.objects.filter(email_address=email_address).delete()
     account_audit(user=email_address.user, action="user.email_verified")
 
 

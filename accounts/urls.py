@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", allauth_views.logout, name="logout"),
     path("accounts/password/", views.PasswordChangeView.as_view(), name="password-change"),
+    path("accounts/verification/resend/", views.verification_resend, name="verification-resend"),
     path("accounts/", include("allauth.urls")),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("orgs/new/", views.org_create, name="org-create"),

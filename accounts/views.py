@@ -14,6 +14,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.adapter import SESSION_CURRENT_ORG
@@ -44,6 +45,7 @@ from accounts.services import (
     membership_remove,
     organization_create,
     user_signup,
+    user_verification_resend,
 )
 from applications.selectors import organization_getting_started
 from audit.selectors import organization_audit_events
@@ -111,6 +113,21 @@ def _accept_former_field_names(request: HttpRequest, names: dict[str, str]) -> N
         for old, new in names.items():
             if old in request.POST and new not in request.POST:
                 request.POST[new] = request.POST[old]
+
+
+@require_POST
+@login_required
+def verification_resend(request: HttpRequest) -> HttpResponse:
+    """Mail the verification link again (at most one a few minutes, allauth's ``confirm_email`` limit)."""
+    sent = user_verification_resend(request=request, user=request.user)
+    if sent:
+        messages.success(request, f"We sent a new verification link to {request.user.email}. It works for 3 days.")
+    else:
+        messages.info(request, "Your address is verified, or a link was sent a moment ago: check your inbox.")
+    next_url = request.POST.get("next", "")
+    if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        return redirect(next_url)
+    return redirect("dashboard")
 
 
 # --- Organizations --------------------------------------------------------------------------------------

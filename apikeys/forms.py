@@ -34,7 +34,7 @@ class ApiKeyCreateForm(forms.Form):
     )
     expires_in_days = forms.ChoiceField(label="Expires")
     environment = forms.ChoiceField(
-        choices=ApiKey.Environment.choices, initial=ApiKey.Environment.LIVE, widget=forms.RadioSelect,
+        choices=ApiKey.Environment.choices, initial=ApiKey.Environment.TEST, widget=forms.RadioSelect,
         help_text="Test keys start with _test_ so they are easy to tell apart from live ones.",
     )
     rate_limit_per_minute = forms.IntegerField(

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.verification import require_verified_email
 from apikeys import crypto
 from apikeys.models import ApiKey
 from apikeys.validators import allowed_ip_ranges
@@ -86,6 +87,8 @@ def api_key_create(
         raise ValidationError({"name": ["Give the key a name of 1 to 120 characters."]})
     if environment not in ApiKey.Environment.values:
         raise ValidationError({"environment": ["Choose live or test."]})
+    if environment == ApiKey.Environment.LIVE:
+        require_verified_email(caller, "a live key")
     resolved_scopes = _resolve_scopes(caller, scope_preset, scopes)
     fields = {
         "expires_at": _clean_expiry(caller, expires_in_days),

@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.SessionActivityMiddleware",  # allauth.usersessions' last seen, one write a minute
+    "accounts.middleware.VerificationRequiredMiddleware",
     "audit.middleware.RequestContextMiddleware",
     "portal.api.middleware.ApiErrorMiddleware",
 ]

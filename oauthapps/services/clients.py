@@ -7,6 +7,7 @@ import secrets
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts.verification import require_verified_email
 from applications.models import Application
 from audit.services import audit_record
 from oauthapps.models import DOT_GRANT_NAMES, OAuthClient, PluginCredential
@@ -88,6 +89,7 @@ def oauth_client_create(
         raise ValidationError({"application_id": ["No such application."]})
     if client_type not in CLIENT_TYPES:
         raise ValidationError({"client_type": ["Choose confidential or public."]})
+    require_verified_email(caller, "an OAuth client")
     grants = _clean_grants(client_type, grant_types)
     secret = new_client_secret() if client_type == OAuthClient.CLIENT_CONFIDENTIAL else None
     client = OAuthClient(

@@ -58,7 +58,7 @@ def test_steps_are_marked_done_one_by_one_until_the_first_call(newcomer, setting
     assert reverse("key-create", args=[slug, app_id]) in body
 
     response = client.post(reverse("key-create", args=[slug, app_id]), {
-        "name": "first key", "scope_preset": "READ_ONLY", "expires_in_days": "30", "environment": "live",
+        "name": "first key", "scope_preset": "READ_ONLY", "expires_in_days": "30", "environment": "test",
     }, follow=True)
     key = re.search(r'id="new-key" type="text" class="mono" value="([^"]+)"', response.content.decode()).group(1)
     body = _overview(client, slug)

@@ -1,5 +1,6 @@
-"""A newcomer's first API call, in a real browser: sign up, make an application and a key, call the API with
-the key read from the show-once page, then revoke the key through the dashboard."""
+"""A newcomer's first API call, in a real browser: sign up, verify the address with the mailed link, make an
+application and a live key, call the API with the key read from the show-once page, then revoke the key through
+the dashboard."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 
 import pytest
 import requests
+from django.core import mail
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,7 +26,13 @@ def test_sign_up_make_a_key_call_the_api_and_revoke_it(page, live_server) -> Non
     page.get_by_label("Confirm password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", name="Verify your email address")).to_be_visible()
-    page.get_by_role("link", name="Continue to your dashboard").click()
+
+    # The link of the verification mail: open it, confirm, and live keys are allowed.
+    (message,) = mail.outbox
+    assert message.to == ["ada@example.com"]
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", message.body).group(0)
+    page.goto("/" + link.split("/", 3)[3])
+    page.get_by_role("button", name="Confirm").click()
     expect(page).to_have_url(re.compile(r"/dashboard/$"))
     expect(page.locator("#getting-started-progress")).to_have_text("0 of 3 done")
 
@@ -35,6 +43,8 @@ def test_sign_up_make_a_key_call_the_api_and_revoke_it(page, live_server) -> Non
 
     page.get_by_role("link", name="New API key").click()
     page.get_by_label("Name").fill("first key")
+    expect(page.get_by_label("Test")).to_be_checked()  # the form starts on test
+    page.get_by_label("Live").check()
     page.get_by_role("button", name="Create key").click()
     expect(page).to_have_url(re.compile(r"/keys/created/$"))
     key_field = page.get_by_label("API key")
