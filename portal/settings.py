@@ -192,6 +192,7 @@ ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
 ACCOUNT_EMAIL_CONFIRMATION_HMAC = False  # a stored confirmation, so that a link works once
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False  # a link opened by a mail scanner must not verify: the page asks to confirm
 ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # a reset for an unknown address answers the same and mails nobody
 ACCOUNT_EMAIL_NOTIFICATIONS = True  # password changed, e-mail changed, factor added or removed
 ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_LOGOUT_ON_GET = False
