@@ -69,6 +69,8 @@ class Organization(models.Model):
     is_personal = models.BooleanField(default=False)
     # Keys without an expiry date are allowed unless the organization's policy forbids them.
     allow_keys_without_expiry = models.BooleanField(default=True)
+    # Members without a second factor reach only a page that asks them to set one up (contract section 11).
+    require_two_factor = models.BooleanField(default=False)
     suspended_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Invitation, Membership, Organization, User
 from accounts.roles import role_at_least
+from accounts.two_factor import require_two_factor_for
 
 if TYPE_CHECKING:
     from portal.callers import Caller
@@ -40,7 +41,8 @@ def access_organization_by_slug(user: User, slug: str, *, min_role: str | None =
     """The membership of ``user`` in the organization ``slug``.
 
     Raises ``Http404`` when the organization is missing *or* the user is not a member (the two are
-    indistinguishable from outside), and ``PermissionDenied`` when the member's role is below ``min_role``.
+    indistinguishable from outside), ``TwoFactorRequired`` when the organization requires a second factor the
+    user has not set up, and ``PermissionDenied`` when the member's role is below ``min_role``.
     """
     if not user.is_authenticated:
         raise Http404
@@ -51,6 +53,7 @@ def access_organization_by_slug(user: User, slug: str, *, min_role: str | None =
     )
     if membership is None:
         raise Http404("No such organization.")
+    require_two_factor_for(membership.organization, user)
     if min_role is not None and not role_at_least(membership.role, min_role):
         raise PermissionDenied("Your role in this organization does not allow this.")
     return OrgAccess(organization=membership.organization, membership=membership)

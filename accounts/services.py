@@ -14,6 +14,7 @@ from django.utils.text import slugify
 from accounts.models import Invitation, Membership, Organization, User
 from accounts.roles import Role, can_assign_role, can_manage_members
 from accounts.selectors import OrgAccess, personal_organization
+from accounts.two_factor import has_second_factor
 from accounts.verification import require_verified_email
 from audit.services import audit_record
 from portal.conf import portal_settings
@@ -166,6 +167,23 @@ def organization_reinstate(*, organization: Organization, actor: object) -> Orga
         organization.suspended_at = None
         organization.save(update_fields=["suspended_at"])
         audit_record(action="organization.reinstated", actor=actor, organization=organization, target=organization)
+    return organization
+
+
+@transaction.atomic
+def organization_require_two_factor(*, access: OrgAccess, required: bool, actor: User) -> Organization:
+    """Owners require (or stop requiring) two-factor of every member. An owner must have a second factor to turn
+    it on, so that nobody locks the organization away from its own owner."""
+    if access.role != Role.OWNER:
+        raise PermissionDenied("Only owners change the organization's security policy.")
+    if required and not has_second_factor(actor):
+        raise ValidationError("Set up two-factor authentication for yourself first.")
+    organization = Organization.objects.select_for_update().get(pk=access.organization.pk)
+    if organization.require_two_factor != required:
+        organization.require_two_factor = required
+        organization.save(update_fields=["require_two_factor"])
+        audit_record(action="organization.policy_changed", actor=actor, organization=organization,
+                     target=organization, metadata={"requireTwoFactor": required})
     return organization
 
 

@@ -14,6 +14,7 @@ from django.dispatch import receiver
 from accounts.middleware import session_seen
 from accounts.models import Membership, Organization, User
 from accounts.services import account_audit, user_other_sessions_end
+from accounts.two_factor import unused_recovery_codes
 from audit.services import audit_record
 from portal import credential_cache
 
@@ -71,7 +72,7 @@ def audit_factor_reset(sender, request, user, authenticator, **kwargs) -> None:
 def audit_recovery_code_used(sender, request, user, authenticator, **kwargs) -> None:
     if authenticator.type == authenticator.Type.RECOVERY_CODES:
         account_audit(user=user, action="user.recovery_code_used",
-                      metadata={"remaining": len(authenticator.wrap().get_unused_codes())})
+                      metadata={"remaining": len(unused_recovery_codes(user))})
 
 
 @receiver(post_save, sender=Organization)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from allauth.account import views as allauth_views
+from allauth.mfa.recovery_codes import views as mfa_recovery_views
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -44,9 +46,11 @@ from accounts.services import (
     membership_change_role,
     membership_remove,
     organization_create,
+    organization_require_two_factor,
     user_signup,
     user_verification_resend,
 )
+from accounts.two_factor import has_second_factor, unused_recovery_codes
 from applications.selectors import organization_getting_started
 from audit.selectors import organization_audit_events
 from portal.conf import portal_settings
@@ -130,6 +134,37 @@ def verification_resend(request: HttpRequest) -> HttpResponse:
     return redirect("dashboard")
 
 
+# --- Recovery codes: shown once, downloadable as text while that page is fresh -------------------------------
+
+RECOVERY_CODES_DOWNLOAD = "mfa_recovery_codes_download"
+RECOVERY_CODES_DOWNLOAD_SECONDS = 600
+
+
+class RecoveryCodesView(mfa_recovery_views.ViewRecoveryCodesView):
+    """allauth shows the ten codes once (``MFA_RECOVERY_CODES_SHOW_ONCE``) and then offers no download; this page
+    also lets the person download what it just showed, for a few minutes, from this session only."""
+
+    def get_context_data(self, **kwargs: object) -> dict:
+        context = super().get_context_data(**kwargs)
+        if context["can_view_codes"]:
+            self.request.session[RECOVERY_CODES_DOWNLOAD] = int(time.time()) + RECOVERY_CODES_DOWNLOAD_SECONDS
+            context["can_download_codes"] = True
+        return context
+
+
+@login_required
+def recovery_codes_download(request: HttpRequest) -> HttpResponse:
+    """The codes the recovery-codes page has just shown, as a text file; a 404 once that page is stale."""
+    until = request.session.get(RECOVERY_CODES_DOWNLOAD, 0)
+    codes = unused_recovery_codes(request.user)
+    if not isinstance(until, int) or until < time.time() or not codes:
+        raise Http404("The recovery codes were shown once already. Generate new ones to download them.")
+    response = HttpResponse("".join(f"{code}\n" for code in codes), content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="recovery-codes.txt"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 # --- Organizations --------------------------------------------------------------------------------------
 
 
@@ -179,6 +214,24 @@ def org_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"{organization.name} has been created. You are its owner.")
             return redirect("org-overview", organization.slug)
     return render(request, "accounts/org_create.html", {"form": form})
+
+
+@login_required
+def org_security(request: HttpRequest, slug: str) -> HttpResponse:
+    """The organization's security policy: owners require two-factor of every member."""
+    access = access_organization_by_slug(request.user, slug)
+    if request.method == "POST":
+        try:
+            organization_require_two_factor(access=access, required=request.POST.get("require_two_factor") == "on",
+                                            actor=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "The security policy has been saved.")
+        return redirect("org-security", slug)
+    context = {"access": access, "is_owner": access.role == Role.OWNER,
+               "has_second_factor": has_second_factor(request.user)}
+    return render(request, "accounts/org_security.html", context)
 
 
 # --- Members and invitations ----------------------------------------------------------------------------

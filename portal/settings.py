@@ -99,7 +99,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.SessionActivityMiddleware",  # allauth.usersessions' last seen, one write a minute
-    "accounts.middleware.VerificationRequiredMiddleware",
+    # Unverified address, two-factor required by an organization or by the admin: a page that says what to do.
+    "accounts.middleware.AccountGatesMiddleware",
     "audit.middleware.RequestContextMiddleware",
     "portal.api.middleware.ApiErrorMiddleware",
 ]

@@ -13,6 +13,7 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from accounts.selectors import user_memberships
+from accounts.two_factor import TWO_FACTOR_REQUIRED_MESSAGE, has_second_factor
 from apikeys import crypto
 from apikeys.verification import KeyRefused, verify_api_key
 from oauthapps.verification import verify_access_token
@@ -95,8 +96,9 @@ class OAuthTokenAuthentication(authentication.BaseAuthentication):
 
 
 class PortalSessionAuthentication(authentication.SessionAuthentication):
-    """The dashboard's session, for the browsable API: CSRF-checked, scopes from the person's role in
-    the organization they are looking at in the dashboard."""
+    """The dashboard's session, for the browsable API and scripts run from a browser: CSRF-checked, acting in the
+    organization named by the ``X-Organization`` header (a slug the person belongs to; another is a 404), else in
+    the one they last opened in the dashboard, with scopes from their role there (contract section 11)."""
 
     def authenticate(self, request: Request):
         result = super().authenticate(request)
@@ -104,10 +106,18 @@ class PortalSessionAuthentication(authentication.SessionAuthentication):
             return None
         user = result[0]
         memberships = list(user_memberships(user))
-        current = request._request.session.get("current_org")
-        membership = next((m for m in memberships if m.organization.slug == current), None) or next(
-            iter(memberships), None
-        )
+        wanted = request.META.get("HTTP_X_ORGANIZATION", "").strip()
+        if wanted:
+            membership = next((m for m in memberships if m.organization.slug == wanted), None)
+            if membership is None:
+                raise exceptions.NotFound()
+        else:
+            current = request._request.session.get("current_org")
+            membership = next((m for m in memberships if m.organization.slug == current), None) or next(
+                iter(memberships), None
+            )
         if membership is None or membership.organization.suspended_at is not None:
             raise exceptions.AuthenticationFailed()
+        if membership.organization.require_two_factor and not has_second_factor(user):
+            raise exceptions.PermissionDenied(TWO_FACTOR_REQUIRED_MESSAGE)
         return user, Caller.for_member(membership.organization, user, membership.role, auth_type="session")
