@@ -104,3 +104,35 @@ def personal_organization(user: User) -> Organization | None:
         .order_by("created_at", "id")
         .first()
     )
+
+
+def user_sessions(user: User) -> list:
+    """The person's live sessions (allauth.usersessions), those that expired purged on the way."""
+    from allauth.usersessions.models import UserSession
+
+    return UserSession.objects.purge_and_list(user)
+
+
+def access_user_session_by_id(user: User, session_id: int):
+    """One of ``user``'s own sessions; anyone else's is a 404."""
+    from allauth.usersessions.models import UserSession
+
+    session = UserSession.objects.filter(user=user, pk=session_id).first()
+    if session is None:
+        raise Http404("No such session.")
+    return session
+
+
+BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
+            ("Chromium/", "Chromium"), ("Safari/", "Safari"), ("curl/", "curl"))
+SYSTEMS = (("Windows", "Windows"), ("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iPadOS"),
+           ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
+
+
+def browser_label(user_agent: str) -> str:
+    """"Firefox on Linux" from a User-Agent header, for people to recognise their sessions by."""
+    browser = next((name for token, name in BROWSERS if token in user_agent), None)
+    system = next((name for token, name in SYSTEMS if token in user_agent), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or (user_agent[:60] if user_agent else "Unknown browser")

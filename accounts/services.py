@@ -136,14 +136,18 @@ def user_session_ended(*, session, actor: object) -> None:
     account_audit(user=user, action="user.session_ended", actor=actor, metadata=metadata)
 
 
-def user_other_sessions_end(*, user: User, keep_session_key: str | None) -> int:
-    """End every session of ``user`` but ``keep_session_key`` (after a password change or reset). Django's session
-    hash already refuses them at their next request; this also removes them from the store and the list."""
+def user_other_sessions_end(*, user: User, keep_session_key: str | None, actor: object = None) -> int:
+    """End every session of ``user`` but ``keep_session_key``: from the sessions page (``actor`` the person, each
+    ended session audited), or after a password change or reset (Django's session hash already refuses them at
+    their next request; this also removes them from the store and the list)."""
     from allauth.usersessions.models import UserSession
 
     ended = 0
     for session in UserSession.objects.filter(user=user).exclude(session_key=keep_session_key or ""):
-        session.end()
+        if actor is not None:
+            user_session_ended(session=session, actor=actor)
+        else:
+            session.end()
         ended += 1
     return ended
 

@@ -15,6 +15,8 @@ urlpatterns = [
     path("accounts/verification/resend/", views.verification_resend, name="verification-resend"),
     path("accounts/2fa/recovery-codes/", views.RecoveryCodesView.as_view(), name="recovery-codes"),
     path("accounts/2fa/recovery-codes/download/", views.recovery_codes_download, name="recovery-codes-download"),
+    path("accounts/sessions/", views.sessions_list, name="sessions"),
+    path("accounts/sessions/<int:session_id>/end/", views.session_end, name="session-end"),
     path("accounts/", include("allauth.urls")),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("orgs/new/", views.org_create, name="org-create"),

@@ -34,9 +34,12 @@ from accounts.selectors import (
     access_invitation_by_id,
     access_membership_by_id,
     access_organization_by_slug,
+    access_user_session_by_id,
+    browser_label,
     organization_members,
     organization_pending_invitations,
     user_memberships,
+    user_sessions,
 )
 from accounts.services import (
     invitation_accept,
@@ -47,6 +50,8 @@ from accounts.services import (
     membership_remove,
     organization_create,
     organization_require_two_factor,
+    user_other_sessions_end,
+    user_session_ended,
     user_signup,
     user_verification_resend,
 )
@@ -132,6 +137,37 @@ def verification_resend(request: HttpRequest) -> HttpResponse:
     if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         return redirect(next_url)
     return redirect("dashboard")
+
+
+# --- Sessions ------------------------------------------------------------------------------------------------
+
+
+@login_required
+def sessions_list(request: HttpRequest) -> HttpResponse:
+    """A person's sessions (browser, IP, last seen; allauth.usersessions) with a button to end each one, and one
+    to end all others."""
+    if request.method == "POST":
+        ended = user_other_sessions_end(user=request.user, keep_session_key=request.session.session_key,
+                                        actor=request.user)
+        messages.success(request, f"Ended {ended} other session{'s' if ended != 1 else ''}.")
+        return redirect("sessions")
+    rows = [
+        {"session": session, "browser": browser_label(session.user_agent), "current": session.is_current()}
+        for session in sorted(user_sessions(request.user), key=lambda s: s.last_seen_at, reverse=True)
+    ]
+    return render(request, "usersessions/usersession_list.html", {"rows": rows})
+
+
+@require_POST
+@login_required
+def session_end(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = access_user_session_by_id(request.user, session_id)
+    current = session.is_current()
+    user_session_ended(session=session, actor=request.user)
+    if current:
+        return redirect("login")
+    messages.success(request, f"The session of {browser_label(session.user_agent)} has ended.")
+    return redirect("sessions")
 
 
 # --- Recovery codes: shown once, downloadable as text while that page is fresh -------------------------------
