@@ -18,11 +18,9 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from accounts.models import User
-from accounts.services import user_password_reset_requested, user_session_ended, user_signup
+from accounts.services import SESSION_CURRENT_ORG, user_password_reset_requested, user_session_ended, user_signup
 from portal import encryption
 from portal.net import client_ip
-
-SESSION_CURRENT_ORG = "current_org"
 
 
 class PortalAccountAdapter(DefaultAccountAdapter):

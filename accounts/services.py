@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from importlib import import_module
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from accounts.events import membership_ended
 from accounts.models import Invitation, Membership, Organization, User
 from accounts.roles import Role, can_assign_role, can_manage_members
 from accounts.selectors import OrgAccess, personal_organization
@@ -24,6 +27,7 @@ from portal.mail import send_mail_after_commit
 logger = logging.getLogger(__name__)
 
 INVITATION_HASH_PURPOSE = "invitation"
+SESSION_CURRENT_ORG = "current_org"  # the organization a session last opened in the dashboard
 
 
 def _unique_slug(name: str, slug: str | None = None) -> str:
@@ -330,12 +334,16 @@ def membership_change_role(*, access: OrgAccess, membership: Membership, role: s
 
 
 @transaction.atomic
-def membership_remove(*, access: OrgAccess, membership: Membership, actor: object) -> None:
+def membership_remove(*, access: OrgAccess, membership: Membership, actor: object,
+                      revoke_credentials: bool = False) -> dict[str, int]:
     """Remove a member. Anyone may leave; owners and admins remove others (only owners remove owners).
 
     ``actor`` is the person, or the credential acting with ``access`` (a ``team:write`` key acts as an admin).
+    Every OAuth token acting as that person for the organization is revoked at once, and their sessions lose the
+    organization; with ``revoke_credentials`` the API keys and OAuth clients they made are revoked in the same
+    step (contract section 2). Returns what was revoked, as the audit event records it.
     """
-    membership = Membership.objects.select_for_update().select_related("user").get(
+    membership = Membership.objects.select_for_update().select_related("user", "organization").get(
         pk=membership.pk, organization=access.organization
     )
     leaving = isinstance(actor, User) and membership.user_id == actor.pk
@@ -343,6 +351,28 @@ def membership_remove(*, access: OrgAccess, membership: Membership, actor: objec
         raise PermissionDenied("Your role does not allow removing this member.")
     if membership.role == Role.OWNER and len(_lock_owners(access.organization)) <= 1:
         raise ValidationError(LAST_OWNER_MESSAGE)
+    revoked: dict[str, int] = {}
+    for _receiver, counts in membership_ended.send(
+        sender=Membership, organization=membership.organization, user=membership.user, actor=actor,
+        revoke_credentials=revoke_credentials,
+    ):
+        revoked.update(counts or {})
     audit_record(action="member.removed", actor=actor, organization=access.organization, target=membership,
-                 target_label=membership.user.email, metadata={"role": membership.role, "left": leaving})
+                 target_label=membership.user.email,
+                 metadata={"role": membership.role, "left": leaving, "revokedCredentials": revoke_credentials,
+                           "revoked": revoked})
     membership.delete()
+    _sessions_forget_organization(membership.user, membership.organization.slug)
+    return revoked
+
+
+def _sessions_forget_organization(user: User, slug: str) -> None:
+    """The former member's sessions stop acting in the organization (their dashboard and session API calls)."""
+    from allauth.usersessions.models import UserSession
+
+    engine = import_module(settings.SESSION_ENGINE)
+    for user_session in UserSession.objects.filter(user=user):
+        store = engine.SessionStore(user_session.session_key)
+        if store.get(SESSION_CURRENT_ORG) == slug:
+            store.pop(SESSION_CURRENT_ORG)
+            store.save()

@@ -17,9 +17,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.adapter import SESSION_CURRENT_ORG
 from accounts.forms import (
     InvitationForm,
     InvitationSignupForm,
@@ -42,6 +41,7 @@ from accounts.selectors import (
     user_sessions,
 )
 from accounts.services import (
+    SESSION_CURRENT_ORG,
     invitation_accept,
     invitation_by_token,
     invitation_create,
@@ -56,8 +56,10 @@ from accounts.services import (
     user_verification_resend,
 )
 from accounts.two_factor import has_second_factor, unused_recovery_codes
+from apikeys.selectors import organization_api_keys
 from applications.selectors import organization_getting_started
 from audit.selectors import organization_audit_events
+from oauthapps.selectors import organization_oauth_clients
 from portal.conf import portal_settings
 from portal.forms import add_service_errors, posted_data
 from portal.ratelimit import LimiterUnavailable, guessing_blocked, record_failure
@@ -367,15 +369,25 @@ def member_role(request: HttpRequest, slug: str, membership_id: int) -> HttpResp
     return redirect("org-members", slug)
 
 
-@require_POST
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def member_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
-    """Remove a member, or leave the organization when the membership is your own."""
+    """Remove a member, or leave the organization when the membership is your own. The page asks first and lists
+    the keys and OAuth clients the member made, with one choice to revoke them all in the same step."""
     access = access_organization_by_slug(request.user, slug)
     membership = access_membership_by_id(access, membership_id)
     leaving = membership.user_id == request.user.pk
+    if request.method != "POST":
+        context = {
+            "access": access, "membership": membership, "leaving": leaving,
+            "keys": organization_api_keys(access.organization, include_revoked=False).filter(
+                created_by=membership.user),
+            "clients": organization_oauth_clients(access.organization).filter(created_by=membership.user),
+        }
+        return render(request, "accounts/member_remove.html", context)
     try:
-        membership_remove(access=access, membership=membership, actor=request.user)
+        membership_remove(access=access, membership=membership, actor=request.user,
+                          revoke_credentials=request.POST.get("revoke_credentials") == "on")
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("org-members", slug)

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.roles import Role, can_manage_credentials
-from accounts.selectors import OrgAccess, access_organization_by_slug
+from accounts.selectors import OrgAccess, access_organization_by_slug, organization_members
 from apikeys.selectors import organization_api_keys
 from applications.forms import ApplicationForm
 from applications.selectors import access_application_by_id, organization_applications
@@ -72,6 +72,9 @@ def app_detail(request: HttpRequest, slug: str, app_id: int) -> HttpResponse:
         "access": access,
         "application": application,
         "keys": organization_api_keys(access.organization, application=application),
+        "oauth_clients": application.oauth_clients.select_related("created_by"),
+        # Keys and clients made by someone no longer in the organization read "by a former member".
+        "member_ids": set(organization_members(access.organization).values_list("user_id", flat=True)),
         "can_manage": can_manage_credentials(access.role),
         "form": form,
     }

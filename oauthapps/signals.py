@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from oauth2_provider.models import get_access_token_model, get_application_model
+from oauth2_provider.models import AccessToken, Grant, get_access_token_model, get_application_model
 
+from accounts.events import membership_ended
 from portal import credential_cache
+from portal.callers import Caller
 
 
 @receiver(post_save, sender=get_access_token_model())
@@ -23,3 +25,24 @@ def access_token_changed(sender, instance, created: bool = False, **kwargs) -> N
 def oauth_client_changed(sender, instance, created: bool = False, **kwargs) -> None:
     if not created:
         credential_cache.changed(f"client:{instance.pk}")
+
+
+@receiver(membership_ended)
+def revoke_tokens_of_a_former_member(sender, organization, user, actor, revoke_credentials: bool, **kwargs) -> dict:
+    """Every OAuth token acting as the former member for the organization is revoked at once (with its refresh
+    token), and pending authorization codes go; the clients they made only when the remover asks for it."""
+    from oauthapps.models import OAuthClient
+    from oauthapps.services.clients import oauth_client_delete
+    from oauthapps.services.tokens import oauth_access_tokens_revoke
+
+    tokens = AccessToken.objects.filter(user=user, binding__organization=organization)
+    revoked_tokens, revoked_refresh = oauth_access_tokens_revoke(actor=actor, tokens=tokens)
+    Grant.objects.filter(user=user, binding__organization=organization).delete()
+    counts = {"oauthTokens": revoked_tokens + revoked_refresh}
+    if revoke_credentials:
+        caller = Caller.system(organization, actor=actor)
+        clients = list(OAuthClient.objects.filter(organization=organization, created_by=user))
+        for client in clients:
+            oauth_client_delete(caller=caller, client=client)
+        counts["oauthClients"] = len(clients)
+    return counts

@@ -364,7 +364,8 @@ def test_any_member_may_leave(org, owner, viewer):
     services.membership_remove(access=access(viewer, org), membership=membership_of(viewer, org), actor=viewer)
 
     assert not Membership.objects.filter(organization=org, user=viewer).exists()
-    assert events("member.removed")[0].metadata == {"role": "viewer", "left": True}
+    assert events("member.removed")[0].metadata == {"role": "viewer", "left": True, "revokedCredentials": False,
+                                                    "revoked": {"oauthTokens": 0}}
 
 
 def test_a_membership_of_another_organization_cannot_be_touched(org, owner, other_org):

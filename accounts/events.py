@@ -1,0 +1,11 @@
+"""Signals that accounts sends for the apps that depend on it (which accounts itself must not import)."""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+# A membership ends (removed, or left), inside the transaction that ends it (contract section 2). Arguments:
+# ``organization``, ``user`` (the former member), ``actor`` (who ended it, for the audit log) and
+# ``revoke_credentials`` (the remover chose to revoke the keys and clients the member made). Each receiver
+# returns a dict of what it revoked ({"apiKeys": 2}), which the ``member.removed`` event records.
+membership_ended = Signal()
