@@ -126,6 +126,24 @@ def user_verification_resend(*, request, user: User) -> bool:
     return True
 
 
+@transaction.atomic
+def user_factor_remove(*, authenticator, actor: User) -> None:
+    """Staff remove a second factor of a locked-out person (contract section 9). Without a TOTP app or security
+    key left, the recovery codes go too, as when the person turns their last factor off."""
+    from allauth.mfa.models import Authenticator
+
+    user = authenticator.user
+    kind = authenticator.type
+    authenticator.delete()
+    removed = [kind]
+    if not Authenticator.objects.filter(user=user).exclude(type=Authenticator.Type.RECOVERY_CODES).exists():
+        if Authenticator.objects.filter(user=user, type=Authenticator.Type.RECOVERY_CODES).delete()[0]:
+            removed.append(Authenticator.Type.RECOVERY_CODES)
+    for removed_kind in removed:
+        account_audit(user=user, action="user.mfa_removed", actor=actor,
+                      metadata={"type": removed_kind, "byStaff": True})
+
+
 def user_password_reset_requested(*, user: User) -> None:
     """Audited when the reset mail goes to a person with an account (an unknown address leaves no event, and the
     page answers the same either way)."""
