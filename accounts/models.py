@@ -137,3 +137,18 @@ class Invitation(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status == "pending"
+
+
+class KnownBrowser(models.Model):
+    """A browser a person has signed in from (a keyed hash of its User-Agent), so that a sign-in from one not seen
+    before mails them (contract section 14)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="known_browsers")
+    fingerprint = models.CharField(max_length=64)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "fingerprint"], name="known_browser_unique")]
+
+    def __str__(self) -> str:
+        return f"browser of {self.user} since {self.first_seen_at:%Y-%m-%d}"

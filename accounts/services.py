@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.events import membership_ended
-from accounts.models import Invitation, Membership, Organization, User
+from accounts.models import Invitation, KnownBrowser, Membership, Organization, User
 from accounts.roles import Role, can_assign_role, can_manage_members
-from accounts.selectors import OrgAccess, personal_organization
+from accounts.selectors import OrgAccess, browser_label, personal_organization
 from accounts.two_factor import has_second_factor
 from accounts.verification import require_verified_email
 from audit.services import audit_record
@@ -142,6 +142,22 @@ def user_factor_remove(*, authenticator, actor: User) -> None:
     for removed_kind in removed:
         account_audit(user=user, action="user.mfa_removed", actor=actor,
                       metadata={"type": removed_kind, "byStaff": True})
+
+
+def user_sign_in_from_browser(*, request, user: User) -> bool:
+    """Remember the browser ``user`` signed in from; mail them when it is one not seen before (never on the
+    first sign-in of an account). True when the mail went out."""
+    from allauth.account.adapter import get_adapter
+
+    agent = request.META.get("HTTP_USER_AGENT", "")[:500]
+    fingerprint = keyed_hash(agent, purpose="known-browser")
+    had_browsers = KnownBrowser.objects.filter(user=user).exists()
+    _browser, created = KnownBrowser.objects.get_or_create(user=user, fingerprint=fingerprint)
+    if not created or not had_browsers:
+        return False
+    get_adapter(request).send_notification_mail("account/email/new_sign_in", user, {
+        "browser": browser_label(agent), "sessions_url": f"{portal_settings.BASE_URL}{reverse('sessions')}"})
+    return True
 
 
 def user_password_reset_requested(*, user: User) -> None:

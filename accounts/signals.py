@@ -13,7 +13,7 @@ from django.dispatch import receiver
 
 from accounts.middleware import session_seen
 from accounts.models import Membership, Organization, User
-from accounts.services import account_audit, user_other_sessions_end
+from accounts.services import account_audit, user_other_sessions_end, user_sign_in_from_browser
 from accounts.two_factor import unused_recovery_codes
 from audit.services import audit_record
 from portal import credential_cache
@@ -24,6 +24,8 @@ def audit_sign_in(sender, request, user, **kwargs) -> None:
     audit_record(action="user.signed_in", actor=user, target=user)
     if getattr(request, "session", None) is not None:
         session_seen(request)  # allauth.usersessions recorded this session as it signed in
+    if request is not None and getattr(request, "META", None) is not None:
+        user_sign_in_from_browser(request=request, user=user)
 
 
 @receiver(user_login_failed)

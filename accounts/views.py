@@ -55,7 +55,7 @@ from accounts.services import (
     user_signup,
     user_verification_resend,
 )
-from accounts.two_factor import has_second_factor, unused_recovery_codes
+from accounts.two_factor import TwoFactorRequired, has_second_factor, unused_recovery_codes
 from apikeys.selectors import organization_api_keys
 from applications.selectors import organization_getting_started
 from audit.selectors import organization_audit_events
@@ -221,13 +221,22 @@ def _render_overview(request: HttpRequest, access: OrgAccess) -> HttpResponse:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """The overview of the organization last visited, or of the user's first one."""
+    """The overview of the organization last visited, or of the user's first one; one that requires a second factor
+    the person lacks gives way to the next (so that the page asking for it can lead back here)."""
     memberships = list(user_memberships(request.user))
     if not memberships:
         return render(request, "accounts/dashboard_empty.html")
     current = request.session.get(SESSION_CURRENT_ORG)
-    chosen = next((m for m in memberships if m.organization.slug == current), memberships[0])
-    return _render_overview(request, access_organization_by_slug(request.user, chosen.organization.slug))
+    memberships.sort(key=lambda m: m.organization.slug != current)
+    refused: TwoFactorRequired | None = None
+    for membership in memberships:
+        try:
+            access = access_organization_by_slug(request.user, membership.organization.slug)
+        except TwoFactorRequired as error:
+            refused = refused or error
+            continue
+        return _render_overview(request, access)
+    raise refused
 
 
 @login_required

@@ -70,3 +70,18 @@ def test_someone_else_s_session_is_a_404(person) -> None:
 
     assert _browser(person, FIREFOX, "203.0.113.7").post(their_end).status_code == 404
     assert theirs.get("/dashboard/").status_code == 200
+
+
+def test_a_sign_in_from_a_browser_not_seen_before_mails_the_person(person) -> None:
+    from django.core import mail
+
+    _browser(person, FIREFOX, "203.0.113.7")
+    _browser(person, FIREFOX, "203.0.113.8")
+    assert mail.outbox == []  # the first browser of an account, then the same one again
+
+    _browser(person, CHROME, "198.51.100.9")
+
+    (message,) = mail.outbox
+    assert message.to == [person.email] and "New sign-in" in message.subject
+    assert "Chrome on Windows" in message.body and "198.51.100.9" in message.body
+    assert "/accounts/sessions/" in message.body and PASSWORD not in message.body
