@@ -9,9 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from django.core.exceptions import ImproperlyConfigured
-
-from portal.env import database_from_url, env_bool, env_int, env_list
+from portal.env import database_from_url, env_bool, env_int, env_list, required_unless_debug
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 TESTING = "pytest" in sys.modules or (len(sys.argv) > 1 and sys.argv[1] == "test")
@@ -19,14 +17,10 @@ TESTING = "pytest" in sys.modules or (len(sys.argv) > 1 and sys.argv[1] == "test
 DEBUG = env_bool("DJANGO_DEBUG", True)
 
 _DEV_SECRET_KEY = "dev-insecure-secret-key-only-for-local-runs-0123456789abcdefghijklmnop"
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off. "
-            "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
-        )
-    SECRET_KEY = _DEV_SECRET_KEY
+SECRET_KEY = required_unless_debug(
+    "DJANGO_SECRET_KEY", os.environ.get("DJANGO_SECRET_KEY", ""), debug=DEBUG, why="",
+    generate="python -c 'import secrets; print(secrets.token_urlsafe(50))'", fallback=lambda: _DEV_SECRET_KEY,
+)
 
 
 def _derived_dev_value(purpose: str) -> bytes:
@@ -34,24 +28,19 @@ def _derived_dev_value(purpose: str) -> bytes:
     return hashlib.sha256(f"{purpose}:{SECRET_KEY}".encode()).digest()
 
 
-PORTAL_HASH_KEY = os.environ.get("PORTAL_HASH_KEY", "")
-if not PORTAL_HASH_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "PORTAL_HASH_KEY is required when DJANGO_DEBUG is off: it keys the HMAC that stores "
-            "API-key secrets. Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
-        )
-    PORTAL_HASH_KEY = _derived_dev_value("portal-hash-key").hex()
+PORTAL_HASH_KEY = required_unless_debug(
+    "PORTAL_HASH_KEY", os.environ.get("PORTAL_HASH_KEY", ""), debug=DEBUG,
+    why=": it keys the HMAC that stores API-key secrets",
+    generate="python -c 'import secrets; print(secrets.token_urlsafe(48))'",
+    fallback=lambda: _derived_dev_value("portal-hash-key").hex(),
+)
 
-PORTAL_ENCRYPTION_KEYS = env_list("PORTAL_ENCRYPTION_KEYS", "")
-if not PORTAL_ENCRYPTION_KEYS:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "PORTAL_ENCRYPTION_KEYS is required when DJANGO_DEBUG is off (comma-separated Fernet keys). "
-            "Generate one with: "
-            "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
-        )
-    PORTAL_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(_derived_dev_value("portal-encryption-key")).decode()]
+PORTAL_ENCRYPTION_KEYS = required_unless_debug(
+    "PORTAL_ENCRYPTION_KEYS", env_list("PORTAL_ENCRYPTION_KEYS", ""), debug=DEBUG,
+    why=" (comma-separated Fernet keys)",
+    generate="python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'",
+    fallback=lambda: [base64.urlsafe_b64encode(_derived_dev_value("portal-encryption-key")).decode()],
+)
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
 if TESTING:
