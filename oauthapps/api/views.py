@@ -20,7 +20,7 @@ from oauthapps.server import GRANT_TYPES
 from oauthapps.services import clients as services
 from oauthapps.views import SERVICE_RETRY_SECONDS, record_client_auth_failure
 from portal.api.base import PortalAPIView, StrictInputSerializer, show_once
-from portal.api.errors import AUTH_FAILED, RateLimited, ServiceUnavailable, error_response
+from portal.api.errors import AuthFailed, Forbidden, InvalidInput, RateLimited, ServiceUnavailable, render
 from portal.api.fields import IsoDateTimeField, ScopeNameField
 from portal.api.pagination import NewestFirstPagination
 from portal.api.schema import error_responses
@@ -218,13 +218,11 @@ class JsonTokenView(PortalAPIView):
     @staticmethod
     def error(code: str, description: str):
         if code == "invalid_client":
-            return error_response(*AUTH_FAILED)
+            return render(AuthFailed())
         if code == "unauthorized_client":
-            return error_response(403, "FORBIDDEN", "This client is not allowed the client_credentials grant.")
+            return render(Forbidden("This client is not allowed the client_credentials grant."))
         if code == "invalid_scope":
-            return error_response(400, "VALIDATION_ERROR", "Invalid input",
-                                  details={"scope": [description or "A scope beyond the client's allowed scopes."]})
-        return error_response(400, "VALIDATION_ERROR", "Invalid input",
-                              details={"body": [description or code or "The token request was refused."]})
+            return render(InvalidInput({"scope": [description or "A scope beyond the client's allowed scopes."]}))
+        return render(InvalidInput({"body": [description or code or "The token request was refused."]}))
 
 
