@@ -13,8 +13,8 @@ from django.utils.text import slugify
 
 from accounts.models import Invitation, Membership, Organization, User
 from accounts.roles import Role, can_assign_role, can_manage_members
-from accounts.selectors import OrgAccess
 from audit.services import audit_record
+from portal.callers import Caller
 from portal.conf import portal_settings
 from portal.hashing import keyed_hash, new_token
 from portal.mail import send_mail_after_commit
@@ -102,8 +102,20 @@ def organization_reinstate(*, organization: Organization, actor: object) -> Orga
     return organization
 
 
-def _require_member_manager(access: OrgAccess) -> None:
-    if not can_manage_members(access.role):
+def team_role(caller: Caller) -> str:
+    """The role a caller manages the team with. A person acts with their own role (through the dashboard, a
+    session or an OAuth token, never more); staff in the admin and commands act as an owner; a credential of the
+    organization itself (an API key or a client's own token, which the API lets in only with ``team:write``) acts
+    as an admin."""
+    if caller.role is not None:
+        return caller.role
+    if caller.auth_type == "system":
+        return Role.OWNER
+    return Role.ADMIN
+
+
+def _require_member_manager(role: str) -> None:
+    if not can_manage_members(role):
         raise PermissionDenied("Only owners and admins manage members.")
 
 
@@ -118,17 +130,18 @@ def invitation_url(token: str) -> str:
 
 
 @transaction.atomic
-def invitation_create(*, access: OrgAccess, email: str, role: str, actor: object) -> tuple[Invitation, str]:
+def invitation_create(*, caller: Caller, email: str, role: str) -> tuple[Invitation, str]:
     """Invite ``email`` with ``role``. Returns the invitation and its token, which goes only by e-mail.
 
     A new invitation to the same address replaces the pending one.
     """
-    _require_member_manager(access)
+    acting_role, actor = team_role(caller), caller.audit_actor
+    _require_member_manager(acting_role)
     role = _validate_role(role)
-    if not can_assign_role(access.role, role):
+    if not can_assign_role(acting_role, role):
         raise PermissionDenied("Only owners can invite owners.")
     email = email.strip().lower()
-    organization = access.organization
+    organization = caller.organization
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
         raise ValidationError({"email": ["This person is already a member."]})
     now = timezone.now()
@@ -197,14 +210,14 @@ def invitation_accept(*, token: str, user: User) -> Membership:
 
 
 @transaction.atomic
-def invitation_revoke(*, access: OrgAccess, invitation: Invitation, actor: object) -> Invitation:
-    _require_member_manager(access)
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk, organization=access.organization)
+def invitation_revoke(*, caller: Caller, invitation: Invitation) -> Invitation:
+    _require_member_manager(team_role(caller))
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk, organization=caller.organization)
     if not invitation.is_pending:
         raise ValidationError("Only a pending invitation can be revoked.")
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
-    audit_record(action="invitation.revoked", actor=actor, organization=access.organization,
+    audit_record(action="invitation.revoked", actor=caller.audit_actor, organization=caller.organization,
                  target=invitation, target_label=invitation.email)
     return invitation
 
@@ -218,40 +231,39 @@ LAST_OWNER_MESSAGE = "An organization must keep at least one owner. Make someone
 
 
 @transaction.atomic
-def membership_change_role(*, access: OrgAccess, membership: Membership, role: str, actor: object) -> Membership:
-    _require_member_manager(access)
+def membership_change_role(*, caller: Caller, membership: Membership, role: str) -> Membership:
+    acting_role, organization = team_role(caller), caller.organization
+    _require_member_manager(acting_role)
     role = _validate_role(role)
     membership = Membership.objects.select_for_update().select_related("user").get(
-        pk=membership.pk, organization=access.organization
+        pk=membership.pk, organization=organization
     )
-    if not can_assign_role(access.role, role) or not can_assign_role(access.role, membership.role):
+    if not can_assign_role(acting_role, role) or not can_assign_role(acting_role, membership.role):
         raise PermissionDenied("Only owners change who is an owner.")
     if membership.role == role:
         return membership
-    if membership.role == Role.OWNER and len(_lock_owners(access.organization)) <= 1:
+    if membership.role == Role.OWNER and len(_lock_owners(organization)) <= 1:
         raise ValidationError({"role": [LAST_OWNER_MESSAGE]})
     old_role = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
-    audit_record(action="member.role_changed", actor=actor, organization=access.organization, target=membership,
+    audit_record(action="member.role_changed", actor=caller.audit_actor, organization=organization, target=membership,
                  target_label=membership.user.email, metadata={"from": old_role, "to": role})
     return membership
 
 
 @transaction.atomic
-def membership_remove(*, access: OrgAccess, membership: Membership, actor: object) -> None:
-    """Remove a member. Anyone may leave; owners and admins remove others (only owners remove owners).
-
-    ``actor`` is the person, or the credential acting with ``access`` (a ``team:write`` key acts as an admin).
-    """
+def membership_remove(*, caller: Caller, membership: Membership) -> None:
+    """Remove a member. Anyone may leave; owners and admins remove others (only owners remove owners)."""
+    actor, organization = caller.audit_actor, caller.organization
     membership = Membership.objects.select_for_update().select_related("user").get(
-        pk=membership.pk, organization=access.organization
+        pk=membership.pk, organization=organization
     )
     leaving = isinstance(actor, User) and membership.user_id == actor.pk
-    if not leaving and not can_assign_role(access.role, membership.role):
+    if not leaving and not can_assign_role(team_role(caller), membership.role):
         raise PermissionDenied("Your role does not allow removing this member.")
-    if membership.role == Role.OWNER and len(_lock_owners(access.organization)) <= 1:
+    if membership.role == Role.OWNER and len(_lock_owners(organization)) <= 1:
         raise ValidationError(LAST_OWNER_MESSAGE)
-    audit_record(action="member.removed", actor=actor, organization=access.organization, target=membership,
+    audit_record(action="member.removed", actor=actor, organization=organization, target=membership,
                  target_label=membership.user.email, metadata={"role": membership.role, "left": leaving})
     membership.delete()

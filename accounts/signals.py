@@ -1,5 +1,5 @@
 """Sign-in audit events; changes to people, organizations and memberships stop the credentials that depend on
-them from being served out of the shared credential cache (``portal.credential_cache``)."""
+them from being served out of the shared credential cache (``portal.requestpath``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.dispatch import receiver
 
 from accounts.models import Membership, Organization, User
 from audit.services import audit_record
-from portal import credential_cache
+from portal import requestpath
 
 
 @receiver(user_logged_in)
@@ -28,18 +28,18 @@ def audit_failed_sign_in(sender, credentials, request=None, **kwargs) -> None:
 @receiver(post_delete, sender=Organization)
 def organization_changed(sender, instance: Organization, created: bool = False, **kwargs) -> None:
     if not created:  # suspension, reinstatement, policy
-        credential_cache.changed(f"org:{instance.pk}")
+        requestpath.changed(requestpath.dependency("org", instance.pk))
 
 
 @receiver(post_save, sender=Membership)
 @receiver(post_delete, sender=Membership)
 def membership_changed(sender, instance: Membership, created: bool = False, **kwargs) -> None:
     if not created:  # a role cuts the scopes of that person's tokens; leaving ends them
-        credential_cache.changed(f"org:{instance.organization_id}")
+        requestpath.changed(requestpath.dependency("org", instance.organization_id))
 
 
 @receiver(post_save, sender=User)
 @receiver(post_delete, sender=User)
 def user_changed(sender, instance: User, created: bool = False, **kwargs) -> None:
     if not created:  # deactivated, or deleted
-        credential_cache.changed(f"user:{instance.pk}")
+        requestpath.changed(requestpath.dependency("user", instance.pk))

@@ -47,9 +47,10 @@ from accounts.services import (
 )
 from applications.selectors import organization_getting_started
 from audit.selectors import organization_audit_events
+from audit.services import audit_guessing_refused
 from portal.conf import portal_settings
 from portal.forms import add_service_errors, posted_data
-from portal.ratelimit import LimiterUnavailable, guessing_blocked, record_failure
+from portal.ratelimit import SERVICE_RETRY_SECONDS, guard, record_failure
 
 SESSION_CURRENT_ORG = "current_org"
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -68,20 +69,18 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        email = request.POST.get("username", "")
-        try:
-            wait = guessing_blocked(request, kind="sign_in", identifier=email)
-        except LimiterUnavailable:
-            return self._refuse("Sign-in is unavailable for a moment. Please try again shortly.", 503, 5)
-        if wait is not None:
-            return self._refuse(f"Too many failed sign-in attempts. Try again in {wait} seconds.", 429, wait)
+        verdict = guard(request, kind="sign_in", identifier=request.POST.get("username", ""))
+        audit_guessing_refused(verdict)
+        if verdict.unavailable:
+            return self._refuse("Sign-in is unavailable for a moment. Please try again shortly.", 503,
+                                SERVICE_RETRY_SECONDS)
+        if verdict.wait is not None:
+            return self._refuse(f"Too many failed sign-in attempts. Try again in {verdict.wait} seconds.", 429,
+                                verdict.wait)
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form: EmailAuthenticationForm) -> HttpResponse:
-        try:
-            record_failure(self.request, kind="sign_in", identifier=form.data.get("username", ""))
-        except LimiterUnavailable:
-            logger.error("Could not count a failed sign-in: the cache is unreachable")
+        record_failure(self.request, kind="sign_in", identifier=form.data.get("username", ""))
         return super().form_invalid(form)
 
     def _refuse(self, message: str, status: int, retry_after: int) -> HttpResponse:
@@ -238,8 +237,7 @@ def invitation_create_view(request: HttpRequest, slug: str) -> HttpResponse:
     if form.is_valid():
         try:
             invitation, _token = invitation_create(
-                access=access, email=form.cleaned_data["email"], role=form.cleaned_data["role"], actor=request.user
-            )
+                caller=access.caller, email=form.cleaned_data["email"], role=form.cleaned_data["role"])
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -254,7 +252,7 @@ def invitation_revoke_view(request: HttpRequest, slug: str, invitation_id: int) 
     access = access_organization_by_slug(request.user, slug, min_role=Role.ADMIN)
     invitation = access_invitation_by_id(access, invitation_id)
     try:
-        invitation_revoke(access=access, invitation=invitation, actor=request.user)
+        invitation_revoke(caller=access.caller, invitation=invitation)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -273,8 +271,7 @@ def member_role(request: HttpRequest, slug: str, membership_id: int) -> HttpResp
         return redirect("org-members", slug)
     try:
         membership = membership_change_role(
-            access=access, membership=membership, role=form.cleaned_data["role"], actor=request.user
-        )
+            caller=access.caller, membership=membership, role=form.cleaned_data["role"])
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -290,7 +287,7 @@ def member_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpRe
     membership = access_membership_by_id(access, membership_id)
     leaving = membership.user_id == request.user.pk
     try:
-        membership_remove(access=access, membership=membership, actor=request.user)
+        membership_remove(caller=access.caller, membership=membership)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("org-members", slug)

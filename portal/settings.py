@@ -113,10 +113,13 @@ if REDIS_URL:
     # Short timeouts: a Redis outage must not hang requests (section 7 of the contract).
     _REDIS_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     CACHES = {
-        "default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "portal",
+        # The request path (portal.requestpath) keeps verified credentials and the API counters beside these.
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                    "KEY_PREFIX": "portal",
                     "OPTIONS": _REDIS_OPTIONS},
-        # django-ratelimit's counters, counted in one round trip (portal.cache.RateLimitRedisCache).
-        "ratelimit": {"BACKEND": "portal.cache.RateLimitRedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "portal",
+        # django-ratelimit's counters: the limits against guessing (portal.ratelimit).
+        "ratelimit": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                      "KEY_PREFIX": "portal",
                       "OPTIONS": _REDIS_OPTIONS},
     }
 else:
@@ -131,6 +134,8 @@ else:
         )
 
 AUTH_USER_MODEL = "accounts.User"
+# What the core (portal.callers) knows organizations as, without importing their app.
+PORTAL_ORGANIZATION_MODEL = "accounts.Organization"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -253,9 +258,9 @@ OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "oauth2_provider.DeviceGrant"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "portal.api.authentication.ApiKeyAuthentication",
-        "portal.api.authentication.OAuthTokenAuthentication",
-        "portal.api.authentication.PortalSessionAuthentication",
+        "apikeys.authentication.ApiKeyAuthentication",
+        "oauthapps.authentication.OAuthTokenAuthentication",
+        "accounts.authentication.PortalSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["portal.api.permissions.HasRequiredScopes"],
     "DEFAULT_RENDERER_CLASSES": [
