@@ -1,9 +1,9 @@
 """The request path: what every API call costs, behind one door. Verifying a credential and counting its request
 go through here, and this module owns every Redis key and script they use.
 
-    changed(dependency("key", public_id))          # a write: every cached copy that depends on it stops
-    shared().fetch("key", public_id, key_hash=..., bucket=api_bucket(request, "key:..."))   # a request
-    api_usage(request, caller)                      # the count (done by the fetch above when it could)
+    changed(dependency("key", public_id))    # a write: every cached copy that depends on it stops
+    shared().fetch("key", public_id, key_hash=..., bucket=key_bucket(request, public_id))  # a request's key
+    api_usage(request, caller)                # its count (taken by the fetch above when it could be)
 
 What it keeps, and why (figures from ``bench/api_bench.py``, 2 gunicorn workers on 2 shared cores):
 
