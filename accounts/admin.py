@@ -1,9 +1,8 @@
 """Staff screens for people and organizations. Every change goes through ``accounts.services``.
 
-Staff are not members of the organizations they look after, while the membership services take the
-caller's ``OrgAccess``. :func:`staff_access` gives staff the powers of an owner for the one call, so
-the rules (last owner, who may grant which role) and the audit rows stay in the services, with the
-staff user recorded as the actor.
+Staff are not members of the organizations they look after: they act as ``Caller.system``, which the
+membership services treat as an owner (``accounts.services.team_role``), so the rules (last owner, who may
+grant which role) and the audit rows stay in the services, with the staff user recorded as the actor.
 """
 
 from __future__ import annotations
@@ -25,17 +24,9 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import Invitation, Membership, Organization, User
 from accounts.roles import Role
-from accounts.selectors import OrgAccess, owner_count
+from accounts.selectors import owner_count
 from portal.admin import adopt_created
-
-
-def staff_access(organization: Organization, user: User) -> OrgAccess:
-    """An owner's access to ``organization`` for a staff user, who is usually not a member.
-
-    The membership is never saved: it only carries the role the services check.
-    """
-    return OrgAccess(organization=organization, membership=Membership(organization=organization, user=user,
-                                                                       role=Role.OWNER))
+from portal.callers import Caller
 
 
 def _error_text(error: ValidationError | PermissionDenied) -> str:
@@ -364,10 +355,9 @@ class MembershipAdmin(admin.ModelAdmin):
         if "role" not in form.changed_data:
             return
         services.membership_change_role(
-            access=staff_access(obj.organization, request.user),
+            caller=Caller.system(obj.organization, request.user),
             membership=obj,
             role=form.cleaned_data["role"],
-            actor=request.user,
         )
 
     @admin.action(description="Remove selected members from their organization", permissions=["change"])
@@ -376,9 +366,8 @@ class MembershipAdmin(admin.ModelAdmin):
         for membership in queryset.select_related("organization", "user"):
             try:
                 services.membership_remove(
-                    access=staff_access(membership.organization, request.user),
+                    caller=Caller.system(membership.organization, request.user),
                     membership=membership,
-                    actor=request.user,
                 )
             except (ValidationError, PermissionDenied) as error:
                 self.message_user(request, f"{membership.user} in {membership.organization}: {_error_text(error)}",
@@ -460,10 +449,9 @@ class InvitationAdmin(admin.ModelAdmin):
         if change:
             return
         invitation, _token = services.invitation_create(
-            access=staff_access(form.cleaned_data["organization"], request.user),
+            caller=Caller.system(form.cleaned_data["organization"], request.user),
             email=form.cleaned_data["email"],
             role=form.cleaned_data["role"],
-            actor=request.user,
         )
         adopt_created(obj, invitation, "token_hash", "expires_at")
 
@@ -481,7 +469,6 @@ class InvitationAdmin(admin.ModelAdmin):
             if not invitation.is_pending:
                 continue
             services.invitation_revoke(
-                access=staff_access(invitation.organization, request.user), invitation=invitation, actor=request.user
-            )
+                caller=Caller.system(invitation.organization, request.user), invitation=invitation)
             revoked += 1
         self.message_user(request, f"Revoked {revoked} invitation(s).", messages.SUCCESS)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from portal import scopes as scope_registry
+
 
 class Role(models.TextChoices):
     OWNER = "owner", "Owner"
@@ -35,3 +37,13 @@ def can_assign_role(actor_role: str, role: str) -> bool:
     if not can_manage_members(actor_role):
         return False
     return role != Role.OWNER or actor_role == Role.OWNER
+
+
+def role_ceiling(role: str) -> list[str]:
+    """The most a person of ``role`` may put into a credential (or hold through a token)."""
+    table = scope_registry.presets()
+    if role in (Role.OWNER, Role.ADMIN):
+        return table["ADMIN"]
+    if role == Role.DEVELOPER:
+        return table["STANDARD"]
+    return table["READ_ONLY"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -11,11 +10,15 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Invitation, Membership, Organization, User
-from accounts.roles import role_at_least
+from accounts.roles import role_at_least, role_ceiling
 from accounts.two_factor import require_two_factor_for
+from portal.callers import Caller
 
-if TYPE_CHECKING:
-    from portal.callers import Caller
+
+def member_caller(organization: Organization, user: User, role: str, auth_type: str = "dashboard") -> Caller:
+    """A person acting through the dashboard or a session: their role decides their scopes."""
+    return Caller(auth_type=auth_type, organization_id=organization.pk, loaded_organization=organization,
+                  user=user, role=role, scopes=frozenset(role_ceiling(role)))
 
 
 @dataclass(frozen=True)
@@ -32,9 +35,7 @@ class OrgAccess:
     @property
     def caller(self) -> Caller:
         """The person as services see them: their role in this organization decides their scopes."""
-        from portal.callers import Caller
-
-        return Caller.for_member(self.organization, self.membership.user, self.role)
+        return member_caller(self.organization, self.membership.user, self.role)
 
 
 def access_organization_by_slug(user: User, slug: str, *, min_role: str | None = None) -> OrgAccess:
@@ -67,7 +68,7 @@ def organization_members(organization: Organization) -> QuerySet[Membership]:
     return Membership.objects.filter(organization=organization).select_related("user").order_by("created_at", "id")
 
 
-def access_membership_by_id(access: OrgAccess, membership_id: int) -> Membership:
+def access_membership_by_id(access: OrgAccess | Caller, membership_id: int) -> Membership:
     """A membership of the caller's organization; another organization's id is a 404."""
     membership = organization_members(access.organization).filter(pk=membership_id).first()
     if membership is None:

@@ -16,10 +16,11 @@ from django.utils.text import slugify
 from accounts.events import membership_ended
 from accounts.models import Invitation, KnownBrowser, Membership, Organization, User
 from accounts.roles import Role, can_assign_role, can_manage_members
-from accounts.selectors import OrgAccess, browser_label, personal_organization
+from accounts.selectors import browser_label, personal_organization
 from accounts.two_factor import has_second_factor
 from accounts.verification import require_verified_email
 from audit.services import audit_record
+from portal.callers import Caller
 from portal.conf import portal_settings
 from portal.hashing import keyed_hash, new_token
 from portal.mail import send_mail_after_commit
@@ -213,14 +214,15 @@ def organization_reinstate(*, organization: Organization, actor: object) -> Orga
 
 
 @transaction.atomic
-def organization_require_two_factor(*, access: OrgAccess, required: bool, actor: User) -> Organization:
+def organization_require_two_factor(*, caller: Caller, required: bool) -> Organization:
     """Owners require (or stop requiring) two-factor of every member. An owner must have a second factor to turn
     it on, so that nobody locks the organization away from its own owner."""
-    if access.role != Role.OWNER:
+    if team_role(caller) != Role.OWNER:
         raise PermissionDenied("Only owners change the organization's security policy.")
-    if required and not has_second_factor(actor):
+    actor = caller.audit_actor
+    if required and caller.auth_type != "system" and not (caller.user and has_second_factor(caller.user)):
         raise ValidationError("Set up two-factor authentication for yourself first.")
-    organization = Organization.objects.select_for_update().get(pk=access.organization.pk)
+    organization = Organization.objects.select_for_update().get(pk=caller.organization_id)
     if organization.require_two_factor != required:
         organization.require_two_factor = required
         organization.save(update_fields=["require_two_factor"])
@@ -229,8 +231,20 @@ def organization_require_two_factor(*, access: OrgAccess, required: bool, actor:
     return organization
 
 
-def _require_member_manager(access: OrgAccess) -> None:
-    if not can_manage_members(access.role):
+def team_role(caller: Caller) -> str:
+    """The role a caller manages the team with. A person acts with their own role (through the dashboard, a
+    session or an OAuth token, never more); staff in the admin and commands act as an owner; a credential of the
+    organization itself (an API key or a client's own token, which the API lets in only with ``team:write``) acts
+    as an admin."""
+    if caller.role is not None:
+        return caller.role
+    if caller.auth_type == "system":
+        return Role.OWNER
+    return Role.ADMIN
+
+
+def _require_member_manager(role: str) -> None:
+    if not can_manage_members(role):
         raise PermissionDenied("Only owners and admins manage members.")
 
 
@@ -245,18 +259,19 @@ def invitation_url(token: str) -> str:
 
 
 @transaction.atomic
-def invitation_create(*, access: OrgAccess, email: str, role: str, actor: object) -> tuple[Invitation, str]:
+def invitation_create(*, caller: Caller, email: str, role: str) -> tuple[Invitation, str]:
     """Invite ``email`` with ``role``. Returns the invitation and its token, which goes only by e-mail.
 
     A new invitation to the same address replaces the pending one.
     """
-    _require_member_manager(access)
+    acting_role, actor = team_role(caller), caller.audit_actor
+    _require_member_manager(acting_role)
     role = _validate_role(role)
-    if not can_assign_role(access.role, role):
+    if not can_assign_role(acting_role, role):
         raise PermissionDenied("Only owners can invite owners.")
     require_verified_email(actor, "an invitation")
     email = email.strip().lower()
-    organization = access.organization
+    organization = caller.organization
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
         raise ValidationError({"email": ["This person is already a member."]})
     now = timezone.now()
@@ -326,14 +341,14 @@ def invitation_accept(*, token: str, user: User) -> Membership:
 
 
 @transaction.atomic
-def invitation_revoke(*, access: OrgAccess, invitation: Invitation, actor: object) -> Invitation:
-    _require_member_manager(access)
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk, organization=access.organization)
+def invitation_revoke(*, caller: Caller, invitation: Invitation) -> Invitation:
+    _require_member_manager(team_role(caller))
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk, organization=caller.organization)
     if not invitation.is_pending:
         raise ValidationError("Only a pending invitation can be revoked.")
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
-    audit_record(action="invitation.revoked", actor=actor, organization=access.organization,
+    audit_record(action="invitation.revoked", actor=caller.audit_actor, organization=caller.organization,
                  target=invitation, target_label=invitation.email)
     return invitation
 
@@ -347,51 +362,51 @@ LAST_OWNER_MESSAGE = "An organization must keep at least one owner. Make someone
 
 
 @transaction.atomic
-def membership_change_role(*, access: OrgAccess, membership: Membership, role: str, actor: object) -> Membership:
-    _require_member_manager(access)
+def membership_change_role(*, caller: Caller, membership: Membership, role: str) -> Membership:
+    acting_role, organization = team_role(caller), caller.organization
+    _require_member_manager(acting_role)
     role = _validate_role(role)
     membership = Membership.objects.select_for_update().select_related("user").get(
-        pk=membership.pk, organization=access.organization
+        pk=membership.pk, organization=organization
     )
-    if not can_assign_role(access.role, role) or not can_assign_role(access.role, membership.role):
+    if not can_assign_role(acting_role, role) or not can_assign_role(acting_role, membership.role):
         raise PermissionDenied("Only owners change who is an owner.")
     if membership.role == role:
         return membership
-    if membership.role == Role.OWNER and len(_lock_owners(access.organization)) <= 1:
+    if membership.role == Role.OWNER and len(_lock_owners(organization)) <= 1:
         raise ValidationError({"role": [LAST_OWNER_MESSAGE]})
     old_role = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
-    audit_record(action="member.role_changed", actor=actor, organization=access.organization, target=membership,
+    audit_record(action="member.role_changed", actor=caller.audit_actor, organization=organization, target=membership,
                  target_label=membership.user.email, metadata={"from": old_role, "to": role})
     return membership
 
 
 @transaction.atomic
-def membership_remove(*, access: OrgAccess, membership: Membership, actor: object,
-                      revoke_credentials: bool = False) -> dict[str, int]:
+def membership_remove(*, caller: Caller, membership: Membership, revoke_credentials: bool = False) -> dict[str, int]:
     """Remove a member. Anyone may leave; owners and admins remove others (only owners remove owners).
 
-    ``actor`` is the person, or the credential acting with ``access`` (a ``team:write`` key acts as an admin).
     Every OAuth token acting as that person for the organization is revoked at once, and their sessions lose the
     organization; with ``revoke_credentials`` the API keys and OAuth clients they made are revoked in the same
     step (contract section 2). Returns what was revoked, as the audit event records it.
     """
+    actor, organization = caller.audit_actor, caller.organization
     membership = Membership.objects.select_for_update().select_related("user", "organization").get(
-        pk=membership.pk, organization=access.organization
+        pk=membership.pk, organization=organization
     )
     leaving = isinstance(actor, User) and membership.user_id == actor.pk
-    if not leaving and not can_assign_role(access.role, membership.role):
+    if not leaving and not can_assign_role(team_role(caller), membership.role):
         raise PermissionDenied("Your role does not allow removing this member.")
-    if membership.role == Role.OWNER and len(_lock_owners(access.organization)) <= 1:
+    if membership.role == Role.OWNER and len(_lock_owners(organization)) <= 1:
         raise ValidationError(LAST_OWNER_MESSAGE)
     revoked: dict[str, int] = {}
     for _receiver, counts in membership_ended.send(
-        sender=Membership, organization=membership.organization, user=membership.user, actor=actor,
+        sender=Membership, organization=organization, user=membership.user, actor=actor,
         revoke_credentials=revoke_credentials,
     ):
         revoked.update(counts or {})
-    audit_record(action="member.removed", actor=actor, organization=access.organization, target=membership,
+    audit_record(action="member.removed", actor=actor, organization=organization, target=membership,
                  target_label=membership.user.email,
                  metadata={"role": membership.role, "left": leaving, "revokedCredentials": revoke_credentials,
                            "revoked": revoked})

@@ -59,10 +59,11 @@ from accounts.two_factor import TwoFactorRequired, has_second_factor, unused_rec
 from apikeys.selectors import organization_api_keys
 from applications.selectors import organization_getting_started
 from audit.selectors import organization_audit_events
+from audit.services import audit_guessing_refused
 from oauthapps.selectors import organization_oauth_clients
 from portal.conf import portal_settings
 from portal.forms import add_service_errors, posted_data
-from portal.ratelimit import LimiterUnavailable, guessing_blocked, record_failure
+from portal.ratelimit import SERVICE_RETRY_SECONDS, guard, record_failure
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -80,19 +81,18 @@ class LoginView(allauth_views.LoginView):
     def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
         if request.method == "POST":
             _accept_former_field_names(request, {"username": "login"})
-            try:
-                wait = guessing_blocked(request, kind="sign_in", identifier=request.POST.get("login", ""))
-            except LimiterUnavailable:
-                return self._refuse("Sign-in is unavailable for a moment. Please try again shortly.", 503, 5)
-            if wait is not None:
-                return self._refuse(f"Too many failed sign-in attempts. Try again in {wait} seconds.", 429, wait)
+            verdict = guard(request, kind="sign_in", identifier=request.POST.get("login", ""))
+            audit_guessing_refused(verdict)
+            if verdict.unavailable:
+                return self._refuse("Sign-in is unavailable for a moment. Please try again shortly.", 503,
+                                    SERVICE_RETRY_SECONDS)
+            if verdict.wait is not None:
+                return self._refuse(f"Too many failed sign-in attempts. Try again in {verdict.wait} seconds.", 429,
+                                    verdict.wait)
         return super().dispatch(request, *args, **kwargs)
 
     def form_invalid(self, form: LoginForm) -> HttpResponse:
-        try:
-            record_failure(self.request, kind="sign_in", identifier=form.data.get("login", ""))
-        except LimiterUnavailable:
-            logger.error("Could not count a failed sign-in: the cache is unreachable")
+        record_failure(self.request, kind="sign_in", identifier=form.data.get("login", ""))
         return super().form_invalid(form)
 
     def _refuse(self, message: str, status: int, retry_after: int) -> HttpResponse:
@@ -269,8 +269,8 @@ def org_security(request: HttpRequest, slug: str) -> HttpResponse:
     access = access_organization_by_slug(request.user, slug)
     if request.method == "POST":
         try:
-            organization_require_two_factor(access=access, required=request.POST.get("require_two_factor") == "on",
-                                            actor=request.user)
+            organization_require_two_factor(caller=access.caller,
+                                            required=request.POST.get("require_two_factor") == "on")
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
@@ -334,8 +334,7 @@ def invitation_create_view(request: HttpRequest, slug: str) -> HttpResponse:
     if form.is_valid():
         try:
             invitation, _token = invitation_create(
-                access=access, email=form.cleaned_data["email"], role=form.cleaned_data["role"], actor=request.user
-            )
+                caller=access.caller, email=form.cleaned_data["email"], role=form.cleaned_data["role"])
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -350,7 +349,7 @@ def invitation_revoke_view(request: HttpRequest, slug: str, invitation_id: int) 
     access = access_organization_by_slug(request.user, slug, min_role=Role.ADMIN)
     invitation = access_invitation_by_id(access, invitation_id)
     try:
-        invitation_revoke(access=access, invitation=invitation, actor=request.user)
+        invitation_revoke(caller=access.caller, invitation=invitation)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -369,8 +368,7 @@ def member_role(request: HttpRequest, slug: str, membership_id: int) -> HttpResp
         return redirect("org-members", slug)
     try:
         membership = membership_change_role(
-            access=access, membership=membership, role=form.cleaned_data["role"], actor=request.user
-        )
+            caller=access.caller, membership=membership, role=form.cleaned_data["role"])
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -395,7 +393,7 @@ def member_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpRe
         }
         return render(request, "accounts/member_remove.html", context)
     try:
-        membership_remove(access=access, membership=membership, actor=request.user,
+        membership_remove(caller=access.caller, membership=membership,
                           revoke_credentials=request.POST.get("revoke_credentials") == "on")
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 
+from accounts.roles import role_ceiling
 from apikeys.models import ApiKey
 from portal import scopes as scope_registry
 from portal.conf import portal_settings
@@ -50,7 +51,7 @@ class ApiKeyCreateForm(forms.Form):
         super().__init__(*args, **kwargs)
         registry = scope_registry.registry()
         presets = scope_registry.presets()
-        grantable = set(scope_registry.role_ceiling(role))
+        grantable = set(role_ceiling(role))
 
         self.fields["scope_preset"].choices = [
             *((name, _preset_label(name, values)) for name, values in presets.items()),

@@ -1,4 +1,4 @@
-"""A changed or deleted API key stops being served from the shared credential cache (``portal.credential_cache``);
+"""A changed or deleted API key stops being served from the shared credential cache (``portal.requestpath``);
 the keys of a former member are revoked when the remover asks for it."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from django.dispatch import receiver
 
 from accounts.events import membership_ended
 from apikeys.models import ApiKey
-from portal import credential_cache
+from portal import requestpath
 from portal.callers import Caller
 
 
@@ -16,7 +16,7 @@ from portal.callers import Caller
 @receiver(post_delete, sender=ApiKey)
 def api_key_changed(sender, instance: ApiKey, created: bool = False, **kwargs) -> None:
     if not created:  # a new key cannot be cached yet
-        credential_cache.changed(f"key:{instance.public_id}")
+        requestpath.changed(requestpath.dependency("key", instance.public_id))
 
 
 @receiver(membership_ended)

@@ -16,18 +16,17 @@ from accounts.models import Organization
 from apikeys import crypto
 from apikeys.models import ApiKey
 from audit.services import audit_record
-from portal import credential_cache
+from portal import requestpath
 from portal.conf import portal_settings
-from portal.ratelimit import PrefetchBucket, Usage
-from portal.rows import fetch_one, model_from_row
+from portal.ratelimit import Usage
+from portal.rows import fetch_row, model_from_row
 
 logger = logging.getLogger(__name__)
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
-# One indexed query (unique index on public_id) with the organization's standing joined. Written as SQL
-# because this runs on every request: building the same query through the ORM costs ten times more than
-# running it (measured in bench/api_bench.py).
+# One indexed query (unique index on public_id) with the organization's standing joined. Written as SQL because
+# without the credential cache it runs on every request (see ``portal.requestpath`` for the figures).
 KEY_COLUMNS = (
     "id", "organization_id", "application_id", "name", "public_id", "prefix", "environment", "key_hash", "scopes",
     "expires_at", "rate_limit_per_minute", "allowed_ips", "last_used_at", "revoked_at", "rotated_at",
@@ -37,6 +36,8 @@ KEY_QUERY = (
     f"FROM {ApiKey._meta.db_table} k JOIN {Organization._meta.db_table} o ON o.id = k.organization_id "
     "WHERE k.public_id = %s"
 )
+
+
 class KeyRefused(Exception):
     """The key cannot be used. The reason goes to the log, never to the caller."""
 
@@ -47,10 +48,10 @@ class KeyRefused(Exception):
 
 def load_key(public_id: str) -> tuple[ApiKey, datetime | None] | None:
     """The key with this public id and its organization's ``suspended_at`` (only tested for None), or None."""
-    row = fetch_one(KEY_QUERY, [public_id])
+    row = fetch_row(KEY_QUERY, [public_id], (*KEY_COLUMNS, "organization_suspended_at"))
     if row is None:
         return None
-    return model_from_row(ApiKey, KEY_COLUMNS, row), row[-1]
+    return model_from_row(ApiKey, row), row["organization_suspended_at"]
 
 
 @dataclass(frozen=True)
@@ -60,25 +61,25 @@ class VerifiedKey:
 
 
 def verify_api_key(value: str, *, client_ip: str | None,
-                   bucket_for: Callable[[str], PrefetchBucket | None] | None = None) -> VerifiedKey:
+                   bucket_for: Callable[[str], requestpath.Bucket | None] | None = None) -> VerifiedKey:
     """The usable key for ``value``, or ``KeyRefused``.
 
     Format and checksum are checked before any I/O. Then the key comes from the shared credential cache (one
-    Redis round trip that also counts the rate-limit bucket ``bucket_for(public_id)``) or from one indexed
-    query; either way a constant-time HMAC comparison and the key's own rules follow. The cache serves a key
-    only while nothing it depends on has changed, so a revocation, rotation or suspension holds on every worker
-    at the next request.
+    Redis round trip that also counts the rate-limit bucket ``bucket_for(public_id)``, ``portal.requestpath``) or
+    from one indexed query; either way a constant-time HMAC comparison and the key's own rules follow. The cache
+    serves a key only while nothing it depends on has changed, so a revocation, rotation or suspension holds on
+    every worker at the next request.
     """
     parsed = crypto.parse_key(value, prefix=portal_settings.KEY_PREFIX)
     if parsed is None:
         raise KeyRefused("malformed")
     presented_hash = crypto.hash_key(parsed.full_key)
-    cache = credential_cache.shared()
+    cache = requestpath.shared()
     bucket = bucket_for(parsed.public_id) if bucket_for is not None and cache is not None else None
     hit = cache.fetch("key", parsed.public_id, key_hash=presented_hash, bucket=bucket, touch=True) \
         if cache is not None else None
     if hit is not None:
-        key, organization_suspended_at = model_from_row(ApiKey, KEY_COLUMNS, hit.row), None
+        key, organization_suspended_at = model_from_row(ApiKey, hit.row), None
     else:
         read_at = time.monotonic()
         loaded = load_key(parsed.public_id)
@@ -102,15 +103,15 @@ def verify_api_key(value: str, *, client_ip: str | None,
     touch_last_used(key)
     if cache is not None:
         cache.store(
-            "key", key.public_id, [getattr(key, c) for c in KEY_COLUMNS], read_at=read_at, key_hash=key.key_hash,
+            "key", key.public_id, {c: getattr(key, c) for c in KEY_COLUMNS}, read_at=read_at, key_hash=key.key_hash,
             own_limit=bool(key.rate_limit_per_minute), depends_on=key_dependencies(key), touched=True,
         )
     return VerifiedKey(key)
 
 
 def key_dependencies(key: ApiKey) -> list[str]:
-    """What a cached key depends on: itself and its organization (``portal.credential_cache``)."""
-    return [f"key:{key.public_id}", f"org:{key.organization_id}"]
+    """What a cached key depends on: itself and its organization."""
+    return [requestpath.dependency("key", key.public_id), requestpath.dependency("org", key.organization_id)]
 
 
 def ip_allowed(client_ip: str | None, ranges: list[str]) -> bool:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
 
 from audit.context import current_request_context
 from audit.models import AuditEvent
+
+if TYPE_CHECKING:
+    from portal.ratelimit import Verdict
 
 
 def _actor_fields(actor: Any) -> dict[str, Any]:
@@ -63,3 +66,11 @@ def audit_record(
         **_actor_fields(actor),
         **target_fields,
     )
+
+
+def audit_guessing_refused(verdict: Verdict) -> None:
+    """The first refused attempt of each window of a guessing limit (``portal.ratelimit.guard``); the rest of the
+    window is not audited, so a flood of guesses cannot flood the log."""
+    for refusal in verdict.refusals:
+        audit_record(action="security.rate_limited", actor=None, target_label=refusal.value[:200],
+                     metadata={"kind": refusal.kind, "bucket": refusal.bucket, "limit": refusal.rate})

@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 
+from accounts.roles import role_ceiling
 from oauthapps.models import OAuthClient
 from oauthapps.redirects import MAX_LENGTH, MAX_URIS, clean_redirect_uris
 from oauthapps.server import GRANT_TYPES
@@ -68,7 +69,7 @@ class OAuthClientForm(forms.Form):
         registry = scope_registry.registry()
         # A client may already hold scopes beyond this person's role (an owner made it): show them, checked,
         # so saving another field does not silently drop them.
-        offered = set(scope_registry.role_ceiling(role)) | set(client.allowed_scopes if client else [])
+        offered = set(role_ceiling(role)) | set(client.allowed_scopes if client else [])
         self.fields["allowed_scopes"].choices = [(name, f"{name} — {text}") for name, text in registry.items()]
         self.fields["allowed_scopes"].widget.choices = [
             (name, f"{name} — {text}") for name, text in registry.items() if name in offered

@@ -1,5 +1,5 @@
 """Changed or deleted access tokens and OAuth clients stop being served from the shared credential cache
-(``portal.credential_cache``). DOT revokes a token by deleting it, so these receivers see every revocation,
+(``portal.requestpath``). DOT revokes a token by deleting it, so these receivers see every revocation,
 whether it comes from the revocation endpoint, a refresh, a replayed code, the admin or a service."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from django.dispatch import receiver
 from oauth2_provider.models import AccessToken, Grant, get_access_token_model, get_application_model
 
 from accounts.events import membership_ended
-from portal import credential_cache
+from portal import requestpath
 from portal.callers import Caller
 
 
@@ -17,14 +17,14 @@ from portal.callers import Caller
 @receiver(post_delete, sender=get_access_token_model())
 def access_token_changed(sender, instance, created: bool = False, **kwargs) -> None:
     if not created and instance.token_checksum:
-        credential_cache.changed(f"tok:{instance.token_checksum}")
+        requestpath.changed(requestpath.dependency("tok", instance.token_checksum))
 
 
 @receiver(post_save, sender=get_application_model())
 @receiver(post_delete, sender=get_application_model())
 def oauth_client_changed(sender, instance, created: bool = False, **kwargs) -> None:
     if not created:
-        credential_cache.changed(f"client:{instance.pk}")
+        requestpath.changed(requestpath.dependency("client", instance.pk))
 
 
 @receiver(membership_ended)

@@ -8,21 +8,28 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
 from accounts.models import Membership, Organization, User
+from accounts.roles import role_ceiling
 from oauthapps.models import OAuthClient, TokenOrganization
 from oauthapps.validators import sha256
-from portal import credential_cache
-from portal import scopes as scope_registry
+from portal import requestpath
 from portal.callers import Caller
-from portal.rows import db_value, fetch_one, model_from_row
+from portal.rows import db_value, fetch_row, model_from_row
 
 # Tokens are stored as SHA-256 checksums (DOT's RFC 9700 storage), so the lookup is by checksum. The token's
 # organization, its client and the client's organization, and for a person's token that person and their
-# current role in the organization, all come back in this one query. Written as SQL because it runs on every
-# request (see KEY_QUERY in apikeys.verification for the reason and bench/api_bench.py for the figures).
+# current role in the organization, all come back in this one query, read by the names in TOKEN_COLUMNS. Written
+# as SQL because without the credential cache it runs on every request (``portal.requestpath`` has the figures).
+TOKEN_COLUMNS = (
+    "expires", "scope", "user_id",
+    "client_pk", "client_id", "client_name", "client_organization_id", "application_id", "rate_limit_per_minute",
+    "client_revoked_at", "client_organization_suspended_at",
+    "organization_id", "organization_suspended_at",
+    "email", "is_active", "role",
+)
 TOKEN_QUERY = f"""
 SELECT t.expires, t.scope, t.user_id,
-       c.id, c.client_id, c.name, c.organization_id, c.application_id, c.rate_limit_per_minute, c.revoked_at,
-       client_org.suspended_at,
+       c.id, c.client_id, c.name, c.organization_id, c.application_id, c.rate_limit_per_minute,
+       c.revoked_at, client_org.suspended_at,
        b.organization_id, token_org.suspended_at,
        u.email, u.is_active,
        (SELECT m.role FROM {Membership._meta.db_table} m
@@ -40,59 +47,62 @@ SELECT t.expires, t.scope, t.user_id,
 def verify_access_token(token: str) -> Caller | None:
     """The caller for a live access token, or None.
 
-    The token's row comes from the shared credential cache (``portal.credential_cache``) or from one indexed
-    query. A revoked token is deleted by DOT, and that deletion, like a change to its client, organizations or
-    person, stops the cached row from being served, so revocation holds at once everywhere. A person's token
-    never outlives their membership nor exceeds their current role.
+    The token's row comes from the shared credential cache (``portal.requestpath``) or from one indexed query.
+    A revoked token is deleted by DOT, and that deletion, like a change to its client, organizations or person,
+    stops the cached row from being served, so revocation holds at once everywhere. A person's token never
+    outlives their membership nor exceeds their current role.
     """
     if not token or len(token) > 255:
         return None
     checksum = sha256(token)
-    cache = credential_cache.shared()
+    cache = requestpath.shared()
     hit = cache.fetch("tok", checksum) if cache is not None else None
     if hit is not None:
         return caller_from_row(hit.row)
     read_at = time.monotonic()
-    row = fetch_one(TOKEN_QUERY, [checksum])
+    row = fetch_row(TOKEN_QUERY, [checksum], TOKEN_COLUMNS)
     caller = caller_from_row(row) if row is not None else None
     if cache is not None and caller is not None:
-        user_id, client_pk, client_org_id = row[2], row[3], row[6]
-        depends_on = [f"tok:{checksum}", f"client:{client_pk}", f"org:{caller.organization_id}", f"org:{client_org_id}"]
-        if user_id is not None:
-            depends_on.append(f"user:{user_id}")
-        cache.store("tok", checksum, row, read_at=read_at, depends_on=depends_on)
+        cache.store("tok", checksum, row, read_at=read_at, depends_on=token_dependencies(checksum, row))
     return caller
 
 
-def caller_from_row(row) -> Caller | None:
+def token_dependencies(checksum: str, row: dict) -> list[str]:
+    """What a cached token depends on: itself, its client, both organizations and, for a person's token, them."""
+    dependency = requestpath.dependency
+    depends_on = [dependency("tok", checksum), dependency("client", row["client_pk"]),
+                  dependency("org", row["organization_id"]), dependency("org", row["client_organization_id"])]
+    if row["user_id"] is not None:
+        depends_on.append(dependency("user", row["user_id"]))
+    return depends_on
+
+
+def caller_from_row(row: dict) -> Caller | None:
     """The caller for a row of ``TOKEN_QUERY`` (or its cached copy), or None when the token cannot be used."""
-    (expires, scope, user_id, client_pk, client_id, client_name, client_org_id, application_id,
-     rate_limit, client_revoked_at, client_org_suspended_at, organization_id, organization_suspended_at,
-     email, is_active, role) = row
-    expires = db_value(AccessToken._meta.get_field("expires"), expires)
-    if expires <= timezone.now() or client_revoked_at is not None:
+    expires = db_value(AccessToken._meta.get_field("expires"), row["expires"])
+    if expires <= timezone.now() or row["client_revoked_at"] is not None:
         return None
-    if client_org_suspended_at is not None or organization_suspended_at is not None:
+    if row["client_organization_suspended_at"] is not None or row["organization_suspended_at"] is not None:
         return None
-    scopes = set(scope.split())
-    user = None
-    if user_id is not None:
-        if not is_active or role is None:
+    scopes = set(row["scope"].split())
+    user, role = None, row["role"]
+    if row["user_id"] is not None:
+        if not row["is_active"] or role is None:
             return None
-        scopes &= set(scope_registry.role_ceiling(role))
-        user = model_from_row(User, ("id", "email", "is_active"), (user_id, email, is_active))
-    client = model_from_row(
-        OAuthClient,
-        ("id", "client_id", "name", "organization_id", "application_id", "rate_limit_per_minute"),
-        (client_pk, client_id, client_name, client_org_id, application_id, rate_limit),
-    )
+        scopes &= set(role_ceiling(role))
+        user = model_from_row(User, {"id": row["user_id"], "email": row["email"], "is_active": row["is_active"]})
+    client = model_from_row(OAuthClient, {
+        "id": row["client_pk"], "client_id": row["client_id"], "name": row["client_name"],
+        "organization_id": row["client_organization_id"], "application_id": row["application_id"],
+        "rate_limit_per_minute": row["rate_limit_per_minute"],
+    })
     return Caller(
         auth_type="oauth2",
-        organization_id=organization_id,
+        organization_id=row["organization_id"],
         scopes=frozenset(scopes),
         user=user,
         role=role,
         client=client,
         expires_at=expires,
-        rate_limit_per_minute=rate_limit,
+        rate_limit_per_minute=row["rate_limit_per_minute"],
     )

@@ -18,14 +18,15 @@ from oauth2_provider.models import AccessToken, get_application_model
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView, RevokeTokenView, TokenView
 
+from accounts.roles import role_ceiling
 from accounts.selectors import user_memberships
-from audit.services import audit_record
+from audit.services import audit_guessing_refused, audit_record
 from oauthapps.client_auth import basic_credentials, sends_basic
 from oauthapps.models import OAuthClient
 from oauthapps.validators import sha256
 from portal import scopes as scope_registry
 from portal.middleware import NulInput
-from portal.ratelimit import LimiterUnavailable, guessing_blocked, record_failure
+from portal.ratelimit import SERVICE_RETRY_SECONDS, guard, record_failure
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ class ConsentView(AuthorizationView):
         context["memberships"] = [
             {
                 "membership": m,
-                "granted": [s for s in requested if scope_registry.grants(scope_registry.role_ceiling(m.role), [s])],
+                "granted": [s for s in requested if scope_registry.grants(role_ceiling(m.role), [s])],
                 "selected": m.organization_id == application.organization_id,
             }
             for m in memberships
@@ -125,7 +126,7 @@ class ConsentView(AuthorizationView):
     def create_authorization_response(self, request, scopes, credentials, allow):
         membership = getattr(self, "portal_membership", None)
         if allow and membership is not None:
-            ceiling = scope_registry.role_ceiling(membership.role)
+            ceiling = role_ceiling(membership.role)
             granted = [s for s in scopes.split() if scope_registry.grants(ceiling, [s])]
             allow = bool(granted)  # nothing left to grant: refuse rather than fall back to defaults
             scopes = " ".join(granted)
@@ -212,17 +213,18 @@ class PortalTokenView(RefusesNulAsOAuthError, TokenView):
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         client_id = client_credentials_from_request(request)[0]
-        try:
-            wait = guessing_blocked(request, kind="client_auth", identifier=client_id)
-        except LimiterUnavailable:
+        verdict = guard(request, kind="client_auth", identifier=client_id)
+        audit_guessing_refused(verdict)
+        if verdict.unavailable:
             return self._no_store(oauth_error(503, "temporarily_unavailable",
                                               "Try again shortly.", retry_after=SERVICE_RETRY_SECONDS))
-        if wait is not None:
-            return self._no_store(oauth_error(429, "rate_limited", f"Too many failed attempts. Retry in {wait} s.",
-                                              retry_after=wait))
+        if verdict.wait is not None:
+            return self._no_store(oauth_error(429, "rate_limited",
+                                              f"Too many failed attempts. Retry in {verdict.wait} s.",
+                                              retry_after=verdict.wait))
         response = self.authorization_flow_token_response(request)
         if response.status_code == 401:  # invalid_client: an unknown client id or a wrong secret
-            record_client_auth_failure(request, client_id)
+            record_failure(request, kind="client_auth", identifier=client_id)
         return self._no_store(response)
 
     @staticmethod
@@ -232,22 +234,11 @@ class PortalTokenView(RefusesNulAsOAuthError, TokenView):
         return response
 
 
-SERVICE_RETRY_SECONDS = 5
-
-
 def oauth_error(status: int, error: str, description: str, *, retry_after: int | None = None) -> JsonResponse:
     response = JsonResponse({"error": error, "error_description": description}, status=status)
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     return response
-
-
-def record_client_auth_failure(request: HttpRequest, client_id: str) -> None:
-    """Count a failed client authentication (shared by /oauth/token/ and POST /api/v1/auth)."""
-    try:
-        record_failure(request, kind="client_auth", identifier=client_id)
-    except LimiterUnavailable:
-        logger.error("Could not count a failed client authentication: the cache is unreachable")
 
 
 class PortalRevokeTokenView(RefusesNulAsOAuthError, RevokeTokenView):

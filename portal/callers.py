@@ -8,13 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from accounts.models import Organization
+from django.apps import apps
+from django.conf import settings
+
 from portal import scopes as scope_registry
 
-if TYPE_CHECKING:
-    from portal.ratelimit import Usage
+
+def organization_model() -> type:
+    """The model named by ``settings.PORTAL_ORGANIZATION_MODEL`` (as ``get_user_model`` does for people): the core
+    knows organizations only by their id and this name."""
+    return apps.get_model(settings.PORTAL_ORGANIZATION_MODEL, require_ready=False)
 
 
 @dataclass(frozen=True)
@@ -31,24 +36,17 @@ class Caller:
     client: Any = None  # the OAuth client, for OAuth tokens
     expires_at: datetime | None = None
     rate_limit_per_minute: int | None = None
-    # This request's rate-limit count, when it was counted while the credential was fetched.
-    counted: Usage | None = field(default=None, repr=False, compare=False)
-    loaded_organization: Organization | None = field(default=None, repr=False, compare=False)
+    loaded_organization: Any = field(default=None, repr=False, compare=False)
 
     @property
-    def organization(self) -> Organization:
+    def organization(self) -> Any:
         if self.loaded_organization is None:
-            object.__setattr__(self, "loaded_organization", Organization.objects.get(pk=self.organization_id))
+            object.__setattr__(self, "loaded_organization",
+                               organization_model().objects.get(pk=self.organization_id))
         return self.loaded_organization
 
     @classmethod
-    def for_member(cls, organization: Organization, user: Any, role: str, auth_type: str = "dashboard") -> Caller:
-        """A person acting through the dashboard or a session: their role decides their scopes."""
-        return cls(auth_type=auth_type, organization_id=organization.pk, loaded_organization=organization,
-                   user=user, role=role, scopes=frozenset(scope_registry.role_ceiling(role)))
-
-    @classmethod
-    def system(cls, organization: Organization, actor: Any = None) -> Caller:
+    def system(cls, organization: Any, actor: Any = None) -> Caller:
         """Staff in the admin, or a management command: every scope."""
         return cls(auth_type="system", organization_id=organization.pk, loaded_organization=organization,
                    user=actor, scopes=frozenset(scope_registry.registry()))

@@ -28,6 +28,18 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def required_unless_debug(name: str, value: str | list[str], *, debug: bool, why: str, generate: str,
+                          fallback):
+    """``value`` when it is set; else, in debug only, ``fallback()`` (a development value, so that local runs
+    need no setup). With debug off a missing value stops start-up with a message that says what it is for and
+    how to make one."""
+    if value:
+        return value
+    if not debug:
+        raise ImproperlyConfigured(f"{name} is required when DJANGO_DEBUG is off{why}. Generate one with: {generate}")
+    return fallback()
+
+
 def env_int(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:

@@ -18,7 +18,7 @@ from urllib.parse import unquote
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
 
-from portal.api.errors import NOT_FOUND, error_response
+from portal.api.errors import InvalidInput, NotFound, render
 from portal.api.middleware import is_api_path
 
 NUL = "\x00"
@@ -109,9 +109,9 @@ class NulInputMiddleware:
             return refuse(request, found)
         if is_api_path(request.path_info):
             if found.part == "path":
-                return error_response(*NOT_FOUND)
+                return render(NotFound())
             field = "headers" if found.part == "header" else "query"
-            return error_response(400, "VALIDATION_ERROR", "Invalid input", details={field: [found.describe()]})
+            return render(InvalidInput({field: [found.describe()]}))
         if found.part == "path":
             raise Http404("No page at a path holding NUL.")
         return bad_request_page(found.describe())

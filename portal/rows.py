@@ -1,94 +1,43 @@
-"""Model instances from rows of hand-written SQL, for the few hot paths that skip the ORM's query building."""
+"""Rows of the few hand-written queries on the request path, read by column name, and model instances made from
+them with the ORM's own ``Model.from_db`` (see ``portal.requestpath`` for why those queries are hand-written)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
 from django.db import connection, models
-from django.db.models.base import ModelState
 from django.utils.dateparse import parse_datetime
 
 
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def _datetime(value: Any) -> datetime | None:
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    if isinstance(value, datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value
-
-
-def _as_is(value: Any) -> Any:
-    return value
-
-
-def converter(field: models.Field) -> Callable[[Any], Any]:
-    """SQLite hands back JSON as text, datetimes without a zone (stored in UTC) and booleans as 0/1; psycopg
-    hands back Python values. The converter makes both look like what the ORM would load."""
-    if isinstance(field, models.JSONField):
-        return _json
-    if isinstance(field, models.DateTimeField):
-        return _datetime
-    if isinstance(field, models.BooleanField):
-        return bool
-    return _as_is
-
-
-@cache
-def _driver_sql(vendor: str, sql: str) -> str:
-    # Django writes parameters as %s for every backend; sqlite3 wants ?. Converted once per query text.
-    return sql.replace("%s", "?") if vendor == "sqlite" else sql
-
-
-def fetch_one(sql: str, params: list[Any]) -> tuple | None:
-    """The first row of a hot hand-written query.
-
-    Through the driver's own cursor: Django's cursor wrappers cost more than the query itself on SQLite (27 µs
-    against 10 µs, bench/api_bench.py). Django's error wrapping is kept (a database outage is still a
-    ``django.db.OperationalError``), and while Django records queries (tests, debug) the query goes through its
-    cursor, so that it is counted like any other."""
-    if connection.queries_logged:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchone()
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        return connection.connection.execute(_driver_sql(connection.vendor, sql), params).fetchone()
+def fetch_row(sql: str, params: list[Any], columns: Iterable[str]) -> dict[str, Any] | None:
+    """The first row of ``sql`` as ``{column: value}``, ``columns`` naming its select list in order."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else dict(zip(columns, row, strict=True))
 
 
 def db_value(field: models.Field, value: Any) -> Any:
-    return None if value is None else converter(field)(value)
+    """``value`` as the ORM would load it into ``field``. SQLite hands back JSON as text and datetimes without a
+    zone (stored in UTC), and a cached row (JSON) has datetimes as ISO text; psycopg hands back Python values."""
+    if value is None:
+        return None
+    if isinstance(field, models.JSONField):
+        return json.loads(value) if isinstance(value, str) else value
+    if isinstance(field, models.DateTimeField):
+        if isinstance(value, str):
+            value = parse_datetime(value)
+        return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
+    if isinstance(field, models.BooleanField):
+        return bool(value)
+    return value
 
 
-@cache
-def _plan(model: type[models.Model], attnames: tuple[str, ...]) -> tuple[list[str], list[int], list[Callable]]:
-    """For these columns: the model's field order (as ``from_db`` wants it), where each value sits in the row,
-    and how to convert it. Computed once per query shape."""
-    fields = [f for f in model._meta.concrete_fields if f.attname in attnames]
-    return ([f.attname for f in fields], [attnames.index(f.attname) for f in fields],
-            [converter(f) for f in fields])
-
-
-def model_from_row(model: type[models.Model], attnames: tuple[str, ...], row: tuple | list) -> models.Model:
-    """An instance as the ORM would load it (``from_db``): fields not given are deferred, loaded on access,
-    and a later ``save()`` writes only what was loaded.
-
-    Built as ``Model.from_db`` leaves it (values in ``__dict__``, a ``_state`` of a saved row) without running
-    ``Model.__init__``, whose per-field work costs three times as much on the hot path. ``__init__`` would
-    also send ``pre_init``/``post_init``, which no model read here has receivers for."""
-    names, positions, converters = _plan(model, attnames)
-    instance = model.__new__(model)
-    state = instance._state = ModelState()
-    state.adding, state.db = False, connection.alias
-    values = instance.__dict__
-    for name, position, convert in zip(names, positions, converters, strict=True):
-        value = row[position]
-        values[name] = None if value is None else convert(value)
-    return instance
+def model_from_row(model: type[models.Model], row: dict[str, Any]) -> models.Model:
+    """An instance as the ORM would load it: the fields named in ``row`` (by attname) are set, the others are
+    deferred (loaded on access), and a later ``save()`` writes only what was loaded."""
+    fields = [f for f in model._meta.concrete_fields if f.attname in row]
+    return model.from_db(connection.alias, [f.attname for f in fields], [db_value(f, row[f.attname]) for f in fields])

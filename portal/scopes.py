@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from accounts.roles import Role
 from portal.conf import portal_settings
 
 ADMIN_SCOPE = "admin"
@@ -85,16 +84,6 @@ def missing(held: Iterable[str], required: Iterable[str]) -> list[str]:
     if ADMIN_SCOPE in held:
         return []
     return [s for s in required if s not in held]
-
-
-def role_ceiling(role: str) -> list[str]:
-    """The most a person of ``role`` may put into a credential."""
-    table = presets()
-    if role in (Role.OWNER, Role.ADMIN):
-        return table["ADMIN"]
-    if role == Role.DEVELOPER:
-        return table["STANDARD"]
-    return table["READ_ONLY"]
 
 
 def describe(scopes: Iterable[str]) -> list[tuple[str, str]]:

@@ -9,9 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from django.core.exceptions import ImproperlyConfigured
-
-from portal.env import database_from_url, env_bool, env_int, env_list
+from portal.env import database_from_url, env_bool, env_int, env_list, required_unless_debug
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 TESTING = "pytest" in sys.modules or (len(sys.argv) > 1 and sys.argv[1] == "test")
@@ -19,14 +17,10 @@ TESTING = "pytest" in sys.modules or (len(sys.argv) > 1 and sys.argv[1] == "test
 DEBUG = env_bool("DJANGO_DEBUG", True)
 
 _DEV_SECRET_KEY = "dev-insecure-secret-key-only-for-local-runs-0123456789abcdefghijklmnop"
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off. "
-            "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
-        )
-    SECRET_KEY = _DEV_SECRET_KEY
+SECRET_KEY = required_unless_debug(
+    "DJANGO_SECRET_KEY", os.environ.get("DJANGO_SECRET_KEY", ""), debug=DEBUG, why="",
+    generate="python -c 'import secrets; print(secrets.token_urlsafe(50))'", fallback=lambda: _DEV_SECRET_KEY,
+)
 
 
 def _derived_dev_value(purpose: str) -> bytes:
@@ -34,24 +28,19 @@ def _derived_dev_value(purpose: str) -> bytes:
     return hashlib.sha256(f"{purpose}:{SECRET_KEY}".encode()).digest()
 
 
-PORTAL_HASH_KEY = os.environ.get("PORTAL_HASH_KEY", "")
-if not PORTAL_HASH_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "PORTAL_HASH_KEY is required when DJANGO_DEBUG is off: it keys the HMAC that stores "
-            "API-key secrets. Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
-        )
-    PORTAL_HASH_KEY = _derived_dev_value("portal-hash-key").hex()
+PORTAL_HASH_KEY = required_unless_debug(
+    "PORTAL_HASH_KEY", os.environ.get("PORTAL_HASH_KEY", ""), debug=DEBUG,
+    why=": it keys the HMAC that stores API-key secrets",
+    generate="python -c 'import secrets; print(secrets.token_urlsafe(48))'",
+    fallback=lambda: _derived_dev_value("portal-hash-key").hex(),
+)
 
-PORTAL_ENCRYPTION_KEYS = env_list("PORTAL_ENCRYPTION_KEYS", "")
-if not PORTAL_ENCRYPTION_KEYS:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "PORTAL_ENCRYPTION_KEYS is required when DJANGO_DEBUG is off (comma-separated Fernet keys). "
-            "Generate one with: "
-            "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
-        )
-    PORTAL_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(_derived_dev_value("portal-encryption-key")).decode()]
+PORTAL_ENCRYPTION_KEYS = required_unless_debug(
+    "PORTAL_ENCRYPTION_KEYS", env_list("PORTAL_ENCRYPTION_KEYS", ""), debug=DEBUG,
+    why=" (comma-separated Fernet keys)",
+    generate="python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'",
+    fallback=lambda: [base64.urlsafe_b64encode(_derived_dev_value("portal-encryption-key")).decode()],
+)
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
 if TESTING:
@@ -132,10 +121,13 @@ if REDIS_URL:
     # Short timeouts: a Redis outage must not hang requests (section 7 of the contract).
     _REDIS_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     CACHES = {
-        "default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "portal",
+        # The request path (portal.requestpath) keeps verified credentials and the API counters beside these.
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                    "KEY_PREFIX": "portal",
                     "OPTIONS": _REDIS_OPTIONS},
-        # django-ratelimit's counters, counted in one round trip (portal.cache.RateLimitRedisCache).
-        "ratelimit": {"BACKEND": "portal.cache.RateLimitRedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "portal",
+        # django-ratelimit's counters: the limits against guessing (portal.ratelimit).
+        "ratelimit": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                      "KEY_PREFIX": "portal",
                       "OPTIONS": _REDIS_OPTIONS},
     }
 else:
@@ -150,6 +142,8 @@ else:
         )
 
 AUTH_USER_MODEL = "accounts.User"
+# What the core (portal.callers) knows organizations as, without importing their app.
+PORTAL_ORGANIZATION_MODEL = "accounts.Organization"
 AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
     "django.contrib.auth.backends.ModelBackend",  # the admin's own sign-in form, and force_login in tests
@@ -321,9 +315,9 @@ OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "oauth2_provider.DeviceGrant"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "portal.api.authentication.ApiKeyAuthentication",
-        "portal.api.authentication.OAuthTokenAuthentication",
-        "portal.api.authentication.PortalSessionAuthentication",
+        "apikeys.authentication.ApiKeyAuthentication",
+        "oauthapps.authentication.OAuthTokenAuthentication",
+        "accounts.authentication.PortalSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["portal.api.permissions.HasRequiredScopes"],
     "DEFAULT_RENDERER_CLASSES": [

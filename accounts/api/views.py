@@ -8,22 +8,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import selectors, services
-from accounts.models import Membership
 from accounts.roles import Role
-from accounts.selectors import OrgAccess
 from portal.api.base import PortalAPIView, StrictInputSerializer
 from portal.api.fields import IsoDateTimeField
-from portal.callers import Caller
-
-
-def team_access(caller: Caller) -> OrgAccess:
-    """The access a credential has to team management. ``team:write`` acts with an admin's powers; a person
-    acting through a session or an OAuth token never exceeds their own role."""
-    if caller.user is not None and caller.role is not None:
-        membership = Membership(organization=caller.organization, user=caller.user, role=caller.role)
-    else:
-        membership = Membership(organization=caller.organization, role=Role.ADMIN)
-    return OrgAccess(organization=caller.organization, membership=membership)
 
 
 class MemberUserOutput(serializers.Serializer):
@@ -61,9 +48,8 @@ class MemberDetailView(PortalAPIView):
 
     @extend_schema(summary="Remove a member", responses={204: None})
     def delete(self, request: Request, membership_id: int) -> Response:
-        access = team_access(self.caller)
-        membership = selectors.access_membership_by_id(access, membership_id)
-        services.membership_remove(access=access, membership=membership, actor=self.caller.audit_actor)
+        membership = selectors.access_membership_by_id(self.caller, membership_id)
+        services.membership_remove(caller=self.caller, membership=membership)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -79,6 +65,6 @@ class InvitationCreateView(PortalAPIView):
     def post(self, request: Request) -> Response:
         data = self.validated(InvitationInput, request)
         invitation, _token = services.invitation_create(
-            access=team_access(self.caller), email=data["email"], role=data["role"], actor=self.caller.audit_actor,
+            caller=self.caller, email=data["email"], role=data["role"],
         )
         return Response(InvitationOutput(invitation).data, status=status.HTTP_201_CREATED)

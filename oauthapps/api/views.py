@@ -13,18 +13,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from applications.selectors import access_application_named_in_input
+from audit.services import audit_guessing_refused
 from oauthapps import selectors
 from oauthapps.client_auth import sends_basic
 from oauthapps.models import OAuthClient
 from oauthapps.server import GRANT_TYPES
 from oauthapps.services import clients as services
-from oauthapps.views import SERVICE_RETRY_SECONDS, record_client_auth_failure
 from portal.api.base import PortalAPIView, StrictInputSerializer, show_once
-from portal.api.errors import AUTH_FAILED, RateLimited, ServiceUnavailable, error_response
+from portal.api.errors import AuthFailed, Forbidden, InvalidInput, RateLimited, ServiceUnavailable, render
 from portal.api.fields import IsoDateTimeField, ScopeNameField
 from portal.api.pagination import NewestFirstPagination
 from portal.api.schema import error_responses
-from portal.ratelimit import LimiterUnavailable, guessing_blocked
+from portal.ratelimit import SERVICE_RETRY_SECONDS, guard, record_failure
 
 CLIENT_TYPES = [OAuthClient.CLIENT_CONFIDENTIAL, OAuthClient.CLIENT_PUBLIC]
 
@@ -184,17 +184,18 @@ class JsonTokenView(PortalAPIView):
                    responses={200: AccessTokenOutput, **error_responses(401, 403)})
     def post(self, request: Request):
         data = self.validated(ClientCredentialsInput, request)
-        try:
-            wait = guessing_blocked(request._request, kind="client_auth", identifier=data["clientId"])
-        except LimiterUnavailable:
-            raise ServiceUnavailable(retry_after=SERVICE_RETRY_SECONDS) from None
-        if wait is not None:
-            raise RateLimited(retry_after=wait, detail="Too many failed attempts. Retry after the Retry-After time.")
+        verdict = guard(request, kind="client_auth", identifier=data["clientId"])
+        audit_guessing_refused(verdict)
+        if verdict.unavailable:
+            raise ServiceUnavailable(retry_after=SERVICE_RETRY_SECONDS)
+        if verdict.wait is not None:
+            raise RateLimited(retry_after=verdict.wait,
+                              detail="Too many failed attempts. Retry after the Retry-After time.")
         if sends_basic(request.headers.get("Authorization")):
             # RFC 6749 2.3: one authentication method a request; this endpoint's is the JSON body.
-            return error_response(400, "VALIDATION_ERROR", "Invalid input", details={"authorization": [
+            return render(InvalidInput({"authorization": [
                 "Send the client's credentials once: clientId and clientSecret in the body, without an "
-                "Authorization: Basic header."]})
+                "Authorization: Basic header."]}))
         form = {"grant_type": "client_credentials", "client_id": data["clientId"],
                 "client_secret": data["clientSecret"]}
         if data.get("scope"):
@@ -205,7 +206,7 @@ class JsonTokenView(PortalAPIView):
         )
         payload = json.loads(body)
         if payload.get("error") == "invalid_client":
-            record_client_auth_failure(request._request, data["clientId"])
+            record_failure(request, kind="client_auth", identifier=data["clientId"])
         if status_code == 200:
             return show_once(Response({
                 "accessToken": payload["access_token"],
@@ -218,13 +219,11 @@ class JsonTokenView(PortalAPIView):
     @staticmethod
     def error(code: str, description: str):
         if code == "invalid_client":
-            return error_response(*AUTH_FAILED)
+            return render(AuthFailed())
         if code == "unauthorized_client":
-            return error_response(403, "FORBIDDEN", "This client is not allowed the client_credentials grant.")
+            return render(Forbidden("This client is not allowed the client_credentials grant."))
         if code == "invalid_scope":
-            return error_response(400, "VALIDATION_ERROR", "Invalid input",
-                                  details={"scope": [description or "A scope beyond the client's allowed scopes."]})
-        return error_response(400, "VALIDATION_ERROR", "Invalid input",
-                              details={"body": [description or code or "The token request was refused."]})
+            return render(InvalidInput({"scope": [description or "A scope beyond the client's allowed scopes."]}))
+        return render(InvalidInput({"body": [description or code or "The token request was refused."]}))
 
 

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from portal.api.errors import RateLimited
 from portal.callers import Caller
-from portal.ratelimit import api_usage
+from portal.requestpath import api_usage
 
 
 class StrictInputSerializer(serializers.Serializer):
@@ -28,7 +28,7 @@ class StrictInputSerializer(serializers.Serializer):
 
 class PortalAPIView(APIView):
     """Every API view: authentication, scope checks and errors from ``REST_FRAMEWORK`` settings, and the rate
-    limit, counted here once for every endpoint (``portal.ratelimit``)."""
+    limit, counted here once for every endpoint (``portal.requestpath``)."""
 
     required_scopes: list[str] | dict[str, list[str]] = []
     pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
@@ -42,7 +42,7 @@ class PortalAPIView(APIView):
 
     def handle_exception(self, exc: Exception):
         if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed) \
-                and not hasattr(self.request._request, "portal_ratelimit"):
+                and not hasattr(self.request, "portal_ratelimit"):
             # A refused credential still counts, per client IP: guessing keys is not free either.
             usage = self._count(self.request, None)
             if usage is not None and usage.exceeded:
@@ -51,7 +51,7 @@ class PortalAPIView(APIView):
 
     def finalize_response(self, request: Request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        usage = getattr(request._request, "portal_ratelimit", None)
+        usage = getattr(request, "portal_ratelimit", None)
         if usage is not None:
             for name, value in usage.headers().items():
                 response[name] = value
@@ -61,8 +61,8 @@ class PortalAPIView(APIView):
 
     @staticmethod
     def _count(request: Request, caller: Caller | None):
-        usage = api_usage(request._request, caller)
-        request._request.portal_ratelimit = usage
+        usage = api_usage(request, caller)
+        request.portal_ratelimit = usage
         return usage
 
     @property

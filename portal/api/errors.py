@@ -8,6 +8,7 @@ plus ``details`` (field -> messages) for 400 and ``requiredScopes`` for 403 INSU
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.core import exceptions as django_exceptions
@@ -20,7 +21,41 @@ from portal.scopes import ScopeEscalation
 logger = logging.getLogger(__name__)
 
 
-class InsufficientScope(exceptions.APIException):
+class ApiError(exceptions.APIException):
+    """An error of the contract, as data: its status, code and message, and what it adds to the envelope
+    (``extra``) or to the response's headers (``headers``). DRF's own exceptions are translated into one of
+    these by ``as_api_error``."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "Invalid input"
+    default_code = "VALIDATION_ERROR"
+
+    def extra(self) -> dict[str, Any]:
+        return {}
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+
+class InvalidInput(ApiError):
+    def __init__(self, details: dict[str, list[str]], detail: str | None = None) -> None:
+        super().__init__(detail or self.default_detail)
+        self.details = details
+
+    def extra(self) -> dict[str, Any]:
+        return {"details": self.details}
+
+
+class AuthFailed(ApiError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_detail = "Authentication failed"
+    default_code = "AUTH_FAILED"
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Bearer realm="api"'}
+
+
+class InsufficientScope(ApiError):
     status_code = status.HTTP_403_FORBIDDEN
     default_detail = "The credential lacks a scope this request needs."
     default_code = "INSUFFICIENT_SCOPE"
@@ -29,8 +64,63 @@ class InsufficientScope(exceptions.APIException):
         super().__init__(detail or self.default_detail)
         self.required_scopes = list(required_scopes)
 
+    def extra(self) -> dict[str, Any]:
+        return {"requiredScopes": self.required_scopes}
 
-class ServiceUnavailable(exceptions.APIException):
+
+class Forbidden(ApiError):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_detail = "Your role does not allow this."
+    default_code = "FORBIDDEN"
+
+
+class NotFound(ApiError):
+    status_code = status.HTTP_404_NOT_FOUND
+    default_detail = "Not found"
+    default_code = "NOT_FOUND"
+
+
+class MethodNotAllowed(ApiError):
+    status_code = status.HTTP_405_METHOD_NOT_ALLOWED
+    default_code = "METHOD_NOT_ALLOWED"
+
+
+class NotAcceptable(ApiError):
+    status_code = status.HTTP_406_NOT_ACCEPTABLE
+    default_code = "NOT_ACCEPTABLE"
+
+
+class PayloadTooLarge(ApiError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is larger than 1 MiB"
+    default_code = "PAYLOAD_TOO_LARGE"
+
+
+class UnsupportedMediaType(ApiError):
+    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+    default_code = "UNSUPPORTED_MEDIA_TYPE"
+
+
+class RateLimited(ApiError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_detail = "Rate limit exceeded. Retry after the time in the Retry-After header."
+    default_code = "RATE_LIMITED"
+
+    def __init__(self, retry_after: int, detail: str | None = None) -> None:
+        super().__init__(detail or self.default_detail)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(max(1, int(self.retry_after)))}
+
+
+class ServerError(ApiError):
+    status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
+    default_detail = "Something went wrong on our side. It has been logged."
+    default_code = "SERVER_ERROR"
+
+
+class ServiceUnavailable(ApiError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "The service is temporarily unavailable. Try again shortly."
     default_code = "SERVICE_UNAVAILABLE"
@@ -39,15 +129,8 @@ class ServiceUnavailable(exceptions.APIException):
         super().__init__(detail or self.default_detail)
         self.retry_after = retry_after
 
-
-class RateLimited(exceptions.APIException):
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
-    default_detail = "Rate limit exceeded. Retry after the time in the Retry-After header."
-    default_code = "RATE_LIMITED"
-
-    def __init__(self, retry_after: int, detail: str | None = None) -> None:
-        super().__init__(detail or self.default_detail)
-        self.retry_after = retry_after
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 # Every ``code`` an error body can carry (the ``Error`` component of the OpenAPI document lists them).
@@ -66,18 +149,9 @@ ERROR_CODES = [
     "SERVICE_UNAVAILABLE",
 ]
 
-# (status, code, message) for each kind of failure the contract names.
-AUTH_FAILED = (401, "AUTH_FAILED", "Authentication failed")
-NOT_FOUND = (404, "NOT_FOUND", "Not found")
-PAYLOAD_TOO_LARGE = (413, "PAYLOAD_TOO_LARGE", "The request body is larger than 1 MiB")
-SERVER_ERROR = (500, "SERVER_ERROR", "Something went wrong on our side. It has been logged.")
-
-
 def error_response(status_code: int, code: str, message: str, **extra: Any) -> JsonResponse:
     body = {"error": message, "code": code, **{k: v for k, v in extra.items() if v is not None}}
     response = JsonResponse(body, status=status_code)
-    if status_code == 401:
-        response["WWW-Authenticate"] = 'Bearer realm="api"'
     response["Cache-Control"] = "no-store"
     return response
 
@@ -106,54 +180,62 @@ def _details(detail: Any) -> dict[str, list[str]]:
     return {"body": [str(detail)]}
 
 
+def _forbidden(exc: Exception) -> ApiError:
+    message = str(getattr(exc, "detail", "") or exc) or Forbidden.default_detail
+    if message == exceptions.PermissionDenied.default_detail:
+        message = Forbidden.default_detail
+    return Forbidden(message)
+
+
+def _database_unavailable(exc: Exception) -> ApiError:
+    logger.error("Database unavailable: %s", type(exc).__name__)
+    return ServiceUnavailable()
+
+
+# What each foreign exception is in the contract's terms, first match wins (the portal's own are ApiErrors).
+TRANSLATIONS: list[tuple[type | tuple[type, ...], Callable[[Any], ApiError]]] = [
+    (django_exceptions.ValidationError, lambda exc: InvalidInput(
+        _details(exc.message_dict if hasattr(exc, "error_dict") else exc.messages))),
+    (exceptions.ValidationError, lambda exc: InvalidInput(_details(exc.detail))),
+    (exceptions.ParseError, lambda exc: InvalidInput({"body": [str(exc.detail)]}, "Malformed request body")),
+    ((exceptions.NotAuthenticated, exceptions.AuthenticationFailed), lambda exc: AuthFailed()),
+    (ScopeEscalation, lambda exc: InsufficientScope(exc.missing, str(exc))),
+    ((exceptions.PermissionDenied, django_exceptions.PermissionDenied), _forbidden),
+    ((exceptions.NotFound, Http404), lambda exc: NotFound()),
+    (exceptions.MethodNotAllowed, lambda exc: MethodNotAllowed(str(exc.detail))),
+    (exceptions.UnsupportedMediaType, lambda exc: UnsupportedMediaType(f"{exc.detail} Send application/json.")),
+    (exceptions.NotAcceptable, lambda exc: NotAcceptable(str(exc.detail))),
+    (django_exceptions.RequestDataTooBig, lambda exc: PayloadTooLarge()),
+    (exceptions.Throttled, lambda exc: RateLimited(exc.wait or 1, str(exc.detail))),
+    ((OperationalError, InterfaceError), _database_unavailable),
+]
+
+
+def as_api_error(exc: Exception) -> ApiError | None:
+    """``exc`` in the contract's terms, or None when it is not an error the API knows (a bug: 500)."""
+    if isinstance(exc, ApiError):
+        return exc
+    for kinds, translate in TRANSLATIONS:
+        if isinstance(exc, kinds):
+            return translate(exc)
+    if isinstance(exc, exceptions.APIException):
+        error = ApiError(exc.detail)
+        error.status_code, error.default_code = exc.status_code, str(exc.default_code).upper()
+        return error
+    return None
+
+
+def render(error: ApiError) -> JsonResponse:
+    response = error_response(error.status_code, str(error.default_code), str(error.detail), **error.extra())
+    for name, value in error.headers().items():
+        response[name] = value
+    return response
+
+
 def render_exception(exc: Exception) -> JsonResponse | None:
     """The envelope for ``exc``, or None when it is not an error the API knows (a bug: 500)."""
-    if isinstance(exc, django_exceptions.ValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
-        return error_response(400, "VALIDATION_ERROR", "Invalid input", details=_details(detail))
-    if isinstance(exc, exceptions.ValidationError):
-        return error_response(400, "VALIDATION_ERROR", "Invalid input", details=_details(exc.detail))
-    if isinstance(exc, exceptions.ParseError):
-        return error_response(400, "VALIDATION_ERROR", "Malformed request body",
-                              details={"body": [str(exc.detail)]})
-    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
-        return error_response(*AUTH_FAILED)
-    if isinstance(exc, ScopeEscalation):
-        return error_response(403, "INSUFFICIENT_SCOPE", str(exc), requiredScopes=exc.missing)
-    if isinstance(exc, InsufficientScope):
-        return error_response(403, "INSUFFICIENT_SCOPE", str(exc.detail), requiredScopes=exc.required_scopes)
-    if isinstance(exc, exceptions.PermissionDenied | django_exceptions.PermissionDenied):
-        message = str(getattr(exc, "detail", "") or exc) or "Your role does not allow this."
-        if message == exceptions.PermissionDenied.default_detail:
-            message = "Your role does not allow this."
-        return error_response(403, "FORBIDDEN", message)
-    if isinstance(exc, exceptions.NotFound | Http404):
-        return error_response(*NOT_FOUND)
-    if isinstance(exc, exceptions.MethodNotAllowed):
-        return error_response(405, "METHOD_NOT_ALLOWED", str(exc.detail))
-    if isinstance(exc, exceptions.UnsupportedMediaType):
-        return error_response(415, "UNSUPPORTED_MEDIA_TYPE", f"{exc.detail} Send application/json.")
-    if isinstance(exc, exceptions.NotAcceptable):
-        return error_response(406, "NOT_ACCEPTABLE", str(exc.detail))
-    if isinstance(exc, django_exceptions.RequestDataTooBig):
-        return error_response(*PAYLOAD_TOO_LARGE)
-    if isinstance(exc, RateLimited | exceptions.Throttled):
-        wait = getattr(exc, "retry_after", None) or getattr(exc, "wait", None) or 1
-        response = error_response(429, "RATE_LIMITED", str(exc.detail))
-        response["Retry-After"] = str(max(1, int(wait)))
-        return response
-    if isinstance(exc, ServiceUnavailable):
-        response = error_response(503, "SERVICE_UNAVAILABLE", str(exc.detail))
-        response["Retry-After"] = str(exc.retry_after)
-        return response
-    if isinstance(exc, OperationalError | InterfaceError):
-        logger.error("Database unavailable: %s", type(exc).__name__)
-        response = error_response(503, "SERVICE_UNAVAILABLE", ServiceUnavailable.default_detail)
-        response["Retry-After"] = "5"
-        return response
-    if isinstance(exc, exceptions.APIException):
-        return error_response(exc.status_code, str(exc.default_code).upper(), str(exc.detail))
-    return None
+    error = as_api_error(exc)
+    return render(error) if error is not None else None
 
 
 def exception_handler(exc: Exception, context: dict) -> JsonResponse | None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from portal.api.errors import PAYLOAD_TOO_LARGE, SERVER_ERROR, error_response, render_exception
+from portal.api.errors import PayloadTooLarge, ServerError, render, render_exception
 
 logger = logging.getLogger("portal.api")
 
@@ -33,7 +33,7 @@ class ApiErrorMiddleware:
             except ValueError:
                 length = 0
             if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-                return error_response(*PAYLOAD_TOO_LARGE)
+                return render(PayloadTooLarge())
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
@@ -43,4 +43,4 @@ class ApiErrorMiddleware:
         if response is not None:
             return response
         logger.exception("Unhandled error on %s %s", request.method, request.path_info)
-        return error_response(*SERVER_ERROR)
+        return render(ServerError())

@@ -159,7 +159,7 @@ class PortalAutoSchema(AutoSchema):
 class ApiKeyScheme(OpenApiAuthenticationExtension):
     """An API key, as ``X-API-Key`` or as a Bearer token."""
 
-    target_class = "portal.api.authentication.ApiKeyAuthentication"
+    target_class = "apikeys.authentication.ApiKeyAuthentication"
     name = ["ApiKeyAuth", "BearerAuth"]
 
     def get_security_requirement(self, auto_schema: AutoSchema) -> list[dict[str, list[str]]]:
@@ -178,7 +178,7 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
 class OAuthTokenScheme(OpenApiAuthenticationExtension):
     """An OAuth 2.0 access token (sent as a Bearer token); the operation's scopes are its requirement."""
 
-    target_class = "portal.api.authentication.OAuthTokenAuthentication"
+    target_class = "oauthapps.authentication.OAuthTokenAuthentication"
     name = "OAuth2"
 
     def get_security_requirement(self, auto_schema: AutoSchema) -> dict[str, list[str]]:
@@ -205,7 +205,7 @@ class OAuthTokenScheme(OpenApiAuthenticationExtension):
 class PortalSessionScheme(OpenApiAuthenticationExtension):
     """The dashboard's session serves the browsable API; API clients never use it, so it is not advertised."""
 
-    target_class = "portal.api.authentication.PortalSessionAuthentication"
+    target_class = "accounts.authentication.PortalSessionAuthentication"
     name: list[str] = []
 
     def get_security_requirement(self, auto_schema: AutoSchema) -> None:

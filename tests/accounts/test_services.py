@@ -38,7 +38,7 @@ def request_context() -> Iterator[RequestContext]:
 
 
 def invite(by: User, org: Organization, email: str = "new@example.com", role: str = Role.DEVELOPER) -> str:
-    _invitation, token = services.invitation_create(access=access(by, org), email=email, role=role, actor=by)
+    _invitation, token = services.invitation_create(caller=access(by, org).caller, email=email, role=role)
     return token
 
 
@@ -194,7 +194,7 @@ def test_an_expired_invitation_is_refused(org, owner):
 
 def test_a_revoked_invitation_is_refused(org, owner):
     token = invite(owner, org)
-    services.invitation_revoke(access=access(owner, org), invitation=Invitation.objects.get(), actor=owner)
+    services.invitation_revoke(caller=access(owner, org).caller, invitation=Invitation.objects.get())
 
     with pytest.raises(ValidationError, match="no longer valid"):
         services.invitation_accept(token=token, user=UserFactory(email="new@example.com"))
@@ -237,7 +237,7 @@ def test_only_a_pending_invitation_can_be_revoked(org, owner):
     services.invitation_accept(token=token, user=UserFactory(email="new@example.com"))
 
     with pytest.raises(ValidationError):
-        services.invitation_revoke(access=access(owner, org), invitation=Invitation.objects.get(), actor=owner)
+        services.invitation_revoke(caller=access(owner, org).caller, invitation=Invitation.objects.get())
 
 
 @pytest.mark.parametrize(
@@ -278,8 +278,8 @@ def membership_of(user: User, org: Organization) -> Membership:
 
 def test_the_last_owner_cannot_step_down(org, owner):
     with pytest.raises(ValidationError, match="at least one owner"):
-        services.membership_change_role(access=access(owner, org), membership=membership_of(owner, org),
-                                        role=Role.ADMIN, actor=owner)
+        services.membership_change_role(caller=access(owner, org).caller, membership=membership_of(owner, org),
+                                        role=Role.ADMIN)
 
     assert membership_of(owner, org).role == Role.OWNER
     assert not events("member.role_changed")
@@ -288,8 +288,8 @@ def test_the_last_owner_cannot_step_down(org, owner):
 def test_an_owner_can_step_down_when_another_owner_remains(org, owner):
     other_owner = MembershipFactory(organization=org, role=Role.OWNER).user
 
-    services.membership_change_role(access=access(owner, org), membership=membership_of(owner, org),
-                                    role=Role.ADMIN, actor=owner)
+    services.membership_change_role(caller=access(owner, org).caller, membership=membership_of(owner, org),
+                                    role=Role.ADMIN)
 
     assert membership_of(owner, org).role == Role.ADMIN
     assert membership_of(other_owner, org).role == Role.OWNER
@@ -300,7 +300,7 @@ def test_an_owner_can_step_down_when_another_owner_remains(org, owner):
 
 def test_the_last_owner_cannot_be_removed_or_leave(org, owner):
     with pytest.raises(ValidationError, match="at least one owner"):
-        services.membership_remove(access=access(owner, org), membership=membership_of(owner, org), actor=owner)
+        services.membership_remove(caller=access(owner, org).caller, membership=membership_of(owner, org))
 
     assert membership_of(owner, org).role == Role.OWNER
     assert not events("member.removed")
@@ -324,12 +324,12 @@ def test_who_may_change_which_role(org, owner, actor_role, member_role, new_role
     member = MembershipFactory(organization=org, role=member_role)
 
     if allowed:
-        services.membership_change_role(access=access(actor, org), membership=member, role=new_role, actor=actor)
+        services.membership_change_role(caller=access(actor, org).caller, membership=member, role=new_role)
         assert Membership.objects.get(pk=member.pk).role == new_role
         assert [e.actor_user for e in events("member.role_changed")] == [actor]
     else:
         with pytest.raises(PermissionDenied):
-            services.membership_change_role(access=access(actor, org), membership=member, role=new_role, actor=actor)
+            services.membership_change_role(caller=access(actor, org).caller, membership=member, role=new_role)
         assert Membership.objects.get(pk=member.pk).role == member_role
         assert not events("member.role_changed")
 
@@ -350,18 +350,18 @@ def test_who_may_remove_whom(org, owner, actor_role, member_role, allowed):
     member = MembershipFactory(organization=org, role=member_role)
 
     if allowed:
-        services.membership_remove(access=access(actor, org), membership=member, actor=actor)
+        services.membership_remove(caller=access(actor, org).caller, membership=member)
         assert not Membership.objects.filter(pk=member.pk).exists()
         [event] = events("member.removed")
         assert (event.actor_user, event.target_label) == (actor, member.user.email)
     else:
         with pytest.raises(PermissionDenied):
-            services.membership_remove(access=access(actor, org), membership=member, actor=actor)
+            services.membership_remove(caller=access(actor, org).caller, membership=member)
         assert Membership.objects.filter(pk=member.pk).exists()
 
 
 def test_any_member_may_leave(org, owner, viewer):
-    services.membership_remove(access=access(viewer, org), membership=membership_of(viewer, org), actor=viewer)
+    services.membership_remove(caller=access(viewer, org).caller, membership=membership_of(viewer, org))
 
     assert not Membership.objects.filter(organization=org, user=viewer).exists()
     assert events("member.removed")[0].metadata == {"role": "viewer", "left": True, "revokedCredentials": False,
@@ -372,9 +372,9 @@ def test_a_membership_of_another_organization_cannot_be_touched(org, owner, othe
     stranger = MembershipFactory(organization=other_org, role=Role.DEVELOPER)
 
     with pytest.raises(Membership.DoesNotExist):
-        services.membership_change_role(access=access(owner, org), membership=stranger, role=Role.VIEWER, actor=owner)
+        services.membership_change_role(caller=access(owner, org).caller, membership=stranger, role=Role.VIEWER)
     with pytest.raises(Membership.DoesNotExist):
-        services.membership_remove(access=access(owner, org), membership=stranger, actor=owner)
+        services.membership_remove(caller=access(owner, org).caller, membership=stranger)
 
     assert Membership.objects.get(pk=stranger.pk).role == Role.DEVELOPER
 
@@ -398,13 +398,13 @@ def _invite(org: Organization, owner: User, developer: User) -> tuple[str, str]:
 
 
 def _change_role(org: Organization, owner: User, developer: User) -> tuple[str, str]:
-    services.membership_change_role(access=access(owner, org), membership=membership_of(developer, org),
-                                    role=Role.VIEWER, actor=owner)
+    services.membership_change_role(caller=access(owner, org).caller, membership=membership_of(developer, org),
+                                    role=Role.VIEWER)
     return "member.role_changed", developer.email
 
 
 def _remove(org: Organization, owner: User, developer: User) -> tuple[str, str]:
-    services.membership_remove(access=access(owner, org), membership=membership_of(developer, org), actor=owner)
+    services.membership_remove(caller=access(owner, org).caller, membership=membership_of(developer, org))
     return "member.removed", developer.email
 
 

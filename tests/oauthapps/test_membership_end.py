@@ -8,16 +8,16 @@ from django.test import Client
 from oauth2_provider.models import AccessToken, RefreshToken
 
 from accounts.roles import Role
+from accounts.selectors import member_caller
 from apikeys.services import api_key_create
 from audit.models import AuditEvent
 from oauthapps.models import OAuthClient
-from portal.callers import Caller
 
 pytestmark = pytest.mark.django_db
 
 
 def _made_by(person, org, app, make_client):
-    caller = Caller.for_member(org, person, Role.DEVELOPER)
+    caller = member_caller(org, person, Role.DEVELOPER)
     key, plaintext = api_key_create(caller=caller, application=app, name="their key", scope_preset="READ_ONLY")
     client, secret = make_client(app, name="their client")
     client.created_by = person

@@ -17,7 +17,7 @@ from accounts.models import Membership
 from accounts.services import organization_reinstate, organization_suspend
 from apikeys import crypto
 from apikeys.models import ApiKey
-from portal import credential_cache
+from portal import requestpath
 from tests.helpers import redis_is_running
 
 pytestmark = [
@@ -25,10 +25,11 @@ pytestmark = [
     pytest.mark.skipif(not redis_is_running(), reason="needs the Redis server on 127.0.0.1:6379"),
 ]
 
+REDIS_BACKEND = "django.core.cache.backends.redis.RedisCache"
 REDIS = "redis://127.0.0.1:6379/13"
 SHARED_CACHES = {
-    "default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": REDIS, "KEY_PREFIX": "portal"},
-    "ratelimit": {"BACKEND": "portal.cache.RateLimitRedisCache", "LOCATION": REDIS, "KEY_PREFIX": "portal"},
+    "default": {"BACKEND": REDIS_BACKEND, "LOCATION": REDIS, "KEY_PREFIX": "portal"},
+    "ratelimit": {"BACKEND": REDIS_BACKEND, "LOCATION": REDIS, "KEY_PREFIX": "portal"},
 }
 
 
@@ -68,7 +69,7 @@ def test_the_cache_is_not_used_when_it_is_not_shared(client_a):
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
         "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rl"},
     }):
-        assert credential_cache.shared() is None
+        assert requestpath.shared() is None
         hello(client_a)
         assert hello(client_a)[1] == 1  # one query: a per-process cache could not be told of a revocation
 
@@ -147,9 +148,9 @@ def test_last_used_is_written_once_a_minute_not_on_every_cached_request(client_a
 def test_the_database_answers_when_the_cache_is_down(client_a, admin_key):
     down = "redis://127.0.0.1:1/0"
     with override_settings(CACHES={
-        "default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": down, "KEY_PREFIX": "portal",
+        "default": {"BACKEND": REDIS_BACKEND, "LOCATION": down, "KEY_PREFIX": "portal",
                     "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}},
-        "ratelimit": {"BACKEND": "portal.cache.RateLimitRedisCache", "LOCATION": down, "KEY_PREFIX": "portal",
+        "ratelimit": {"BACKEND": REDIS_BACKEND, "LOCATION": down, "KEY_PREFIX": "portal",
                       "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}},
     }):
         response, queries = hello(client_a)
@@ -159,22 +160,22 @@ def test_the_database_answers_when_the_cache_is_down(client_a, admin_key):
 def test_a_change_stops_the_cached_copy_and_blocks_storing_it_again_for_a_while():
     """The race of a request that read the database just before a change committed: whether its copy is stored
     before the change is announced or after, it is never served."""
-    credential_cache.shared().store("key", "race1", ["stale"], read_at=time.monotonic(), depends_on=["key:race1"])
-    assert credential_cache.shared().fetch("key", "race1").row == ["stale"]
-    credential_cache.changed("key:race1")
-    assert credential_cache.shared().fetch("key", "race1") is None
+    requestpath.shared().store("key", "race1", ["stale"], read_at=time.monotonic(), depends_on=["key:race1"])
+    assert requestpath.shared().fetch("key", "race1").row == ["stale"]
+    requestpath.changed("key:race1")
+    assert requestpath.shared().fetch("key", "race1") is None
 
-    credential_cache.changed("key:race2")
-    credential_cache.shared().store("key", "race2", ["stale"], read_at=time.monotonic(), depends_on=["key:race2"])
-    assert credential_cache.shared().fetch("key", "race2") is None
+    requestpath.changed("key:race2")
+    requestpath.shared().store("key", "race2", ["stale"], read_at=time.monotonic(), depends_on=["key:race2"])
+    assert requestpath.shared().fetch("key", "race2") is None
 
 
 def test_a_change_inside_a_transaction_is_announced_again_after_commit(django_capture_on_commit_callbacks):
-    credential_cache.shared().store("key", "tx", ["row"], read_at=time.monotonic(), depends_on=["org:42"])
+    requestpath.shared().store("key", "tx", ["row"], read_at=time.monotonic(), depends_on=["org:42"])
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        credential_cache.changed("org:42")
+        requestpath.changed("org:42")
     assert len(callbacks) == 1
-    client = caches["default"]._cache.get_client(None)
+    client = requestpath.shared().client
     before = client.get(caches["default"].make_key("credgen:org:42"))
     callbacks[0]()
     assert client.get(caches["default"].make_key("credgen:org:42")) != before
@@ -236,18 +237,18 @@ def test_a_change_the_cache_cannot_hear_is_logged_by_kind_only(caplog):
     down = "redis://127.0.0.1:1/0"
     checksum = "f" * 64
     with override_settings(CACHES={
-        "default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": down,
+        "default": {"BACKEND": REDIS_BACKEND, "LOCATION": down,
                     "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}},
         "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     }):
-        credential_cache.changed(f"tok:{checksum}", "org:7")
+        requestpath.changed(f"tok:{checksum}", "org:7")
     errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
     assert len(errors) == 1 and "(org, tok)" in errors[0]
     assert checksum not in caplog.text
 
 
 def test_a_row_read_long_ago_is_not_stored():
-    cache = credential_cache.shared()
+    cache = requestpath.shared()
     cache.store("key", "old", ["row"], read_at=time.monotonic() - 5, depends_on=["key:old"])
     assert cache.fetch("key", "old") is None
     cache.store("key", "old", ["row"], read_at=time.monotonic(), depends_on=["key:old"])

@@ -20,9 +20,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def steady_clock(monkeypatch):
-    """Counting windows are a minute long: freeze django-ratelimit's clock so that no test straddles two."""
+    """Counting windows are a minute long: freeze the clocks of django-ratelimit (guessing) and of the request path
+    (API limits) so that no test straddles two."""
     now = time.time()
     monkeypatch.setattr("django_ratelimit.core.time", types.SimpleNamespace(time=lambda: now))
+    monkeypatch.setattr("portal.requestpath.time", types.SimpleNamespace(time=lambda: now, monotonic=time.monotonic))
 
 
 @pytest.fixture

@@ -15,11 +15,13 @@ from tests.helpers import redis_is_running
 REAL_REDIS = "redis://127.0.0.1:6379/15"
 CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
 
+REDIS_BACKEND = "django.core.cache.backends.redis.RedisCache"
+
 
 def redis_cache(location: str) -> dict:
     options = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
-    return {"default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": location, "OPTIONS": options},
-            "ratelimit": {"BACKEND": "portal.cache.RateLimitRedisCache", "LOCATION": location, "OPTIONS": options}}
+    return {"default": {"BACKEND": REDIS_BACKEND, "LOCATION": location, "OPTIONS": options},
+            "ratelimit": {"BACKEND": REDIS_BACKEND, "LOCATION": location, "OPTIONS": options}}
 
 
 needs_redis = pytest.mark.skipif(not redis_is_running(), reason="needs the Redis server on 127.0.0.1:6379")

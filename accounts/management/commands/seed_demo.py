@@ -60,8 +60,7 @@ class Command(BaseCommand):
                                               full_name="Demo Teammate", email_verified=True)
         if not Membership.objects.filter(organization=organization, user=teammate).exists():
             access = access_organization_by_slug(demo, organization.slug)
-            _invitation, token = invitation_create(access=access, email=TEAMMATE_EMAIL, role=Role.DEVELOPER,
-                                                   actor=demo)
+            _invitation, token = invitation_create(caller=access.caller, email=TEAMMATE_EMAIL, role=Role.DEVELOPER)
             invitation_accept(token=token, user=teammate)
             self.stdout.write(f"Added {TEAMMATE_EMAIL} to {DEMO_ORG_NAME!r} as {Role.DEVELOPER.label.lower()}.")
         return password
