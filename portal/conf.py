@@ -38,6 +38,10 @@ DEFAULTS: dict[str, Any] = {
     "KEY_ALLOW_NO_EXPIRY": True,
     "KEY_ROTATION_GRACE_HOURS": 24,
     "KEY_ROTATION_MAX_GRACE_HOURS": 168,
+    # Leaked credentials (the leaks app): where GitHub's secret-scanning public keys are fetched, and how often one
+    # client IP may call the public revocation endpoint.
+    "SECRET_SCANNING_KEYS_URL": "https://api.github.com/meta/public_keys/secret_scanning",
+    "CREDENTIAL_REVOKE_RATE": "10/m",
 }
 
 

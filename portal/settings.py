@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "applications",
     "apikeys",
     "oauthapps",
+    "leaks",
 ]
 
 MIDDLEWARE = [
@@ -235,6 +236,9 @@ PORTAL = {
     "TRUSTED_PROXY_COUNT": env_int("PORTAL_TRUSTED_PROXY_COUNT", 0),
     "API_READ_RATE": os.environ.get("PORTAL_API_READ_RATE", "100/m"),
     "API_WRITE_RATE": os.environ.get("PORTAL_API_WRITE_RATE", "100/m"),
+    "SECRET_SCANNING_KEYS_URL": os.environ.get(
+        "PORTAL_SECRET_SCANNING_KEYS_URL", "https://api.github.com/meta/public_keys/secret_scanning"
+    ).strip(),
 }
 RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_CACHE_PREFIX = "rl:"

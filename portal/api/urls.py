@@ -7,6 +7,7 @@ from accounts.api.views import InvitationCreateView, MemberDetailView, MemberLis
 from apikeys.api.views import ApiKeyDetailView, ApiKeyListView, ApiKeyRotateView
 from applications.api.views import ApplicationDetailView, ApplicationListView
 from audit.api.views import AuditEventListView
+from leaks.api.views import CredentialRevokeView, GitHubSecretScanningView
 from oauthapps.api.views import (
     JsonTokenView,
     OAuthClientDetailView,
@@ -33,6 +34,8 @@ v1 = [
     path("oauth-clients/<int:client_id>/rotate-secret", OAuthClientRotateSecretView.as_view(),
          name="api-oauth-client-rotate-secret"),
     path("auth", JsonTokenView.as_view(), name="api-auth"),
+    path("credentials/revoke", CredentialRevokeView.as_view(), name="api-credentials-revoke"),
+    path("secret-scanning/github", GitHubSecretScanningView.as_view(), name="api-secret-scanning-github"),
 ]
 
 urlpatterns = [
