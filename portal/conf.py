@@ -26,6 +26,9 @@ DEFAULTS: dict[str, Any] = {
     "CLIENT_AUTH_FAILURES_PER_IP": "60/m",
     "SIGN_IN_FAILURES_PER_EMAIL": "10/m",
     "SIGN_IN_FAILURES_PER_IP": "50/m",
+    # Wrong user codes typed at /device (RFC 8628 section 5.1: the short code must not be guessable).
+    "DEVICE_CODE_FAILURES_PER_USER": "10/m",
+    "DEVICE_CODE_FAILURES_PER_IP": "50/m",
     # Number of reverse proxies in front of the portal whose X-Forwarded-For entries are trusted.
     "TRUSTED_PROXY_COUNT": 0,
     "INVITATION_TTL_DAYS": 7,

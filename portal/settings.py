@@ -352,7 +352,15 @@ OAUTH2_PROVIDER = {
     "OAUTH2_SERVER_CLASS": "oauthapps.server.PortalServer",
     "OAUTH2_VALIDATOR_CLASS": "oauthapps.validators.PortalOAuth2Validator",
     "CLIENT_SECRET_HASHER": "portal_client_secret_hmac",
-    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "client_credentials", "refresh_token"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "client_credentials", "refresh_token",
+                                     "urn:ietf:params:oauth:grant-type:device_code"],
     "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    # OpenID Connect (section 17): the code flow only; ID tokens are RS256 with the signing keys kept in the
+    # database (oauthapps.signing_keys), never a key in settings, so `rotate_signing_key` needs no restart.
+    "OIDC_ENABLED": True,
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "ID_TOKEN_EXPIRE_SECONDS": 3600,
+    # Device authorization grant (RFC 8628): seconds a device waits between polls (oauthapps.device).
+    "DEVICE_FLOW_INTERVAL": 5,
     "REQUEST_APPROVAL_PROMPT": "force",
 }
