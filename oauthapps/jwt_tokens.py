@@ -33,11 +33,14 @@ def issues_jwt(request: Request) -> bool:
 
 
 def issuer(request: Request) -> str:
-    """The issuer, as the OpenID discovery document names it: the origin the request came to."""
-    if oauth2_settings.OIDC_ISS_ENDPOINT:
-        return oauth2_settings.OIDC_ISS_ENDPOINT
+    """The issuer, as the OpenID discovery document and ID tokens name it: the origin the request came to.
+
+    DOT hands oauthlib the path only, and DOT's ``oidc_issuer`` rebuilds the origin from the headers; a request
+    made inside the portal (``POST /api/v1/auth``) carries the absolute URL instead."""
     parts = urlsplit(request.uri)
-    return f"{parts.scheme}://{parts.netloc}"
+    if not oauth2_settings.OIDC_ISS_ENDPOINT and parts.scheme and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    return oauth2_settings.oidc_issuer(request)
 
 
 def api_audience(issuer_url: str) -> str:

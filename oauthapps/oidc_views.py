@@ -84,10 +84,18 @@ class PortalUserInfoView(UserInfoView):
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         scheme, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-        if scheme.lower() != "bearer" or verify_access_token(token.strip()) is None:
-            response = JsonResponse({"error": "invalid_token"}, status=401)
-            response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
-            return response
+        caller = verify_access_token(token.strip()) if scheme.lower() == "bearer" else None
+        if caller is None:
+            return _bearer_error(401, "invalid_token")
+        if "openid" not in caller.scopes:  # RFC 6750 section 3.1
+            return _bearer_error(403, "insufficient_scope")
         response = super().dispatch(request, *args, **kwargs)
         response["Cache-Control"] = "no-store"
         return response
+
+
+def _bearer_error(status: int, error: str) -> JsonResponse:
+    response = JsonResponse({"error": error}, status=status)
+    response["WWW-Authenticate"] = f'Bearer error="{error}"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -38,7 +38,7 @@ def test_scopes_lists_every_scope_and_preset_without_credentials(api_client):
     body = api_client().get("/api/v1/scopes").json()
     names = [s["name"] for s in body["scopes"]]
     assert names == ["apps:read", "apps:write", "keys:read", "keys:write", "team:read", "team:write", "audit:read",
-                     "admin"]
+                     "admin", "openid", "email", "profile"]
     presets = {p["name"]: p["scopes"] for p in body["presets"]}
     assert presets["READ_ONLY"] == ["apps:read", "keys:read", "team:read", "audit:read"]
     assert "team:write" not in presets["STANDARD"] and "admin" not in presets["STANDARD"]

@@ -60,6 +60,15 @@ def _consent(page, site) -> None:
     expect(page.get_by_role("button", name="Authorize")).to_be_visible()
 
 
+def _device_consent(page, site) -> None:
+    from oauthapps.device import device_grant_create
+
+    device_grant_create(client=site["client"], device_code="a-device-code", user_code="BCDF-GHJK",
+                        scope="apps:read keys:read", interval=5)
+    page.goto("/device?user_code=bcdfghjk")
+    expect(page.get_by_role("button", name="Authorize")).to_be_visible()
+
+
 # name: (signed in, open the page)
 PAGES = {
     "login": (False, lambda page, site: page.goto("/accounts/login/")),
@@ -73,6 +82,8 @@ PAGES = {
     "audit_log": (True, lambda page, site: page.goto("/orgs/acme/audit/")),
     "client_create": (True, lambda page, site: page.goto(f"/orgs/acme/apps/{site['app'].pk}/clients/new/")),
     "consent": (True, _consent),
+    "device": (True, lambda page, site: page.goto("/device")),
+    "device_consent": (True, _device_consent),
 }
 
 
