@@ -5,6 +5,7 @@
     .venv/bin/python bench/api_bench.py --postgres --redis                # with the credential cache, limits off/on
     .venv/bin/python bench/api_bench.py --postgres --redis --ratelimits   # rate limiting on and off
     .venv/bin/python bench/api_bench.py --oauth                           # client secrets, Bearer tokens
+    .venv/bin/python bench/api_bench.py --jwt                             # JWT against opaque access tokens
 
 Each server is gunicorn on loopback, loaded with wrk (``apt-get install wrk``), so it measures what a client
 sees. Cases are run in interleaved rounds (``--rounds``). Each ratio is printed three ways: from the best
@@ -251,6 +252,68 @@ def oauth_rounds(args, env, data) -> None:
             ("Bearer token throughput / API key", 1, 0, "target: at least 0.90")])
 
 
+def jwt_rounds(args, env, data) -> None:
+    """``GET /api/v1/hello`` with a JWT access token (RFC 9068) against an opaque one, in the same run: the portal
+    looks both up by their SHA-256, so the JWT's only extra cost is hashing ~800 bytes instead of 30. Then a JWT
+    verified as a service elsewhere would, with the JWKS alone (jwcrypto, signature and claims), in-process."""
+    import json
+
+    import requests
+    from jwcrypto import jwk, jwt
+
+    clients = {}
+    for name, token_format in (("opaque", "opaque"), ("jwt", "jwt")):
+        out = manage(env, "create_oauth_client", "--org", "bench", "--name", name, "--grant", "client_credentials",
+                     "--scopes", "apps:read", "--access-token-format", token_format)
+        clients[name] = (labelled(out, "client_id"), labelled(out, "client_secret"))
+    with serve(env, args.workers) as base:
+        tokens = {}
+        for name, (client_id, secret) in clients.items():
+            answer = requests.post(f"{base}/oauth/token/", data={"grant_type": "client_credentials"},
+                                   auth=(client_id, secret), timeout=30).json()
+            tokens[name] = answer["access_token"]
+            print(f"  {name} access token: {len(answer['access_token'])} characters, expires_in {answer['expires_in']}")
+        # A JWT lives 5 minutes: the rounds must end before it does.
+        if 2 * args.rounds * (args.seconds + 3) + 30 > 280:
+            raise SystemExit("--rounds x --seconds too long for a JWT's 5 minutes")
+        compare(args, [
+            ("GET /api/v1/hello with an opaque access token", f"{base}/api/v1/hello",
+             f"Authorization: Bearer {tokens['opaque']}", None),
+            ("GET /api/v1/hello with a JWT access token", f"{base}/api/v1/hello",
+             f"Authorization: Bearer {tokens['jwt']}", None),
+        ], [("JWT / opaque throughput", 1, 0, "target: at least 0.90")])
+        key_set = jwk.JWKSet.from_json(requests.get(f"{base}/oauth/jwks/", timeout=30).text)
+    n, best = 2000, float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(n):
+            verified = jwt.JWT(jwt=tokens["jwt"], key=key_set, expected_type="JWS")
+        best = min(best, (time.perf_counter() - start) / n * 1e6)
+    claims = json.loads(verified.claims)
+    print(f"  verify one JWT access token with the JWKS alone (jwcrypto, RS256 and exp): {best:7.1f} us"
+          f" (org {claims['org']}, scope {claims['scope']})")
+    # The portal's own check of each, in-process (best of 5): steadier than throughput on a busy machine.
+    timing = f"""
+import time, django
+django.setup()
+from oauthapps.verification import verify_access_token
+def timed(token, n=2000):
+    best = float("inf")
+    for _ in range(5):
+        assert verify_access_token(token) is not None
+        start = time.perf_counter()
+        for _ in range(n):
+            verify_access_token(token)
+        best = min(best, (time.perf_counter() - start) / n * 1e6)
+    return best
+opaque, signed = timed({tokens['opaque']!r}), timed({tokens['jwt']!r})
+print(f"  the portal's check of an opaque access token: {{opaque:7.1f}} us, of a JWT one: {{signed:7.1f}} us"
+      f" (JWT / opaque: {{signed / opaque:.2f}})")
+"""
+    subprocess.run([PYTHON, "-c", timing], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"},
+                   check=True)
+
+
 def verification_rounds(args, env, data) -> None:
     """Key verification in-process: from the database with a small and a large table (the credential cache off)
     and, with Redis, from the shared credential cache. Each in its own process, set up by its environment."""
@@ -310,6 +373,7 @@ def main() -> None:
     parser.add_argument("--redis", action="store_true", help="Redis on 127.0.0.1:6379 as the cache")
     parser.add_argument("--ratelimits", action="store_true", help="only: rate limiting on and off (use --redis)")
     parser.add_argument("--oauth", action="store_true", help="only: client-secret hashing and Bearer tokens")
+    parser.add_argument("--jwt", action="store_true", help="only: JWT against opaque access tokens, JWKS verification")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=10)
@@ -330,6 +394,8 @@ def main() -> None:
             ratelimit_rounds(args, env, data)
         elif args.oauth:
             oauth_rounds(args, env, data)
+        elif args.jwt:
+            jwt_rounds(args, env, data)
         else:
             key_auth_rounds(args, env, data)
             if not args.skip_verify:
