@@ -45,6 +45,15 @@ class OpenIDClaimsMixin:
 
     oidc_claim_scope = {**OAuth2Validator.oidc_claim_scope, "org": "openid"}
 
+    def validate_silent_login(self, request) -> bool:
+        # The authorize page is behind the sign-in page, so a request that reaches validation has a person.
+        return True
+
+    def validate_silent_authorization(self, request) -> bool:
+        """``prompt=none`` can never be honoured: the person must choose the organization every time, so such a
+        request goes back to the client with ``consent_required`` (OpenID Connect Core section 3.1.2.6)."""
+        return False
+
     def get_additional_claims(self, request) -> dict:
         user = request.user
         claims = {"org": bound_organization_slug(request), "email": user.email,
