@@ -7,8 +7,10 @@ userinfo, and only what the server accepts (``S256``, ``code``, the grants of ``
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import View
@@ -21,7 +23,12 @@ from oauthapps.verification import verify_access_token
 
 
 def _endpoint(request: HttpRequest, name: str) -> str:
-    return ServerMetadata()._get_endpoint_url(request, name, required=True)
+    """An endpoint's absolute URL, on the issuer's origin when ``OIDC_ISS_ENDPOINT`` names one (as DOT does)."""
+    path = reverse(f"oauth2_provider:{name}")
+    if oauth2_settings.OIDC_ISS_ENDPOINT:
+        issuer = urlsplit(oauth2_settings.OIDC_ISS_ENDPOINT)
+        return f"{issuer.scheme}://{issuer.netloc}{path}"
+    return request.build_absolute_uri(path)
 
 
 def metadata_additions(request: HttpRequest) -> dict:
