@@ -142,7 +142,7 @@ def test_userinfo_refuses_a_token_whose_person_left_the_organization(relying_par
     rp = relying_party()
     token, _nonce = sign_in_with_portal(rp, developer)
     membership = developer.memberships.get(organization=org)
-    membership_remove(access=access_organization_by_slug(owner, org.slug), membership=membership, actor=owner)
+    membership_remove(caller=access_organization_by_slug(owner, org.slug).caller, membership=membership)
     with pytest.raises(requests.HTTPError) as refused:
         rp.userinfo(token=token)
     assert refused.value.response.status_code == 401
