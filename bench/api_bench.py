@@ -5,6 +5,7 @@
     .venv/bin/python bench/api_bench.py --postgres --redis                # with the credential cache, limits off/on
     .venv/bin/python bench/api_bench.py --postgres --redis --ratelimits   # rate limiting on and off
     .venv/bin/python bench/api_bench.py --oauth                           # client secrets, Bearer tokens
+    .venv/bin/python bench/api_bench.py --webhooks                        # POST /api/v1/api-keys, endpoint or not
 
 Each server is gunicorn on loopback, loaded with wrk (``apt-get install wrk``), so it measures what a client
 sees. Cases are run in interleaved rounds (``--rounds``). Each ratio is printed three ways: from the best
@@ -33,6 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 NO_LIMIT = "1000000000/m"  # for the "limits on" server: counted like any other, never reached
+# Several checkouts on one machine each bench in a database of their own.
+BENCH_DB = os.environ.get("BENCH_DATABASE_NAME", "portal_bench")
 
 
 def free_port() -> int:
@@ -57,11 +60,13 @@ def base_env(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
         "PYTHONWARNINGS": "ignore",
     }
     if args.postgres:
-        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/portal_bench{args.pg_options}"
+        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}{args.pg_options}"
     else:
         env["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
     if args.redis:
-        env["REDIS_URL"] = "redis://127.0.0.1:6379/14"
+        env["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+    # The embedded broker in a folder of this run (jobs are enqueued, no worker takes them).
+    env["PORTAL_CELERY_FOLDER"] = str(workdir / "celery")
     return env
 
 
@@ -77,7 +82,7 @@ def labelled(output: str, label: str) -> str:
 
 def prepare_database(args: argparse.Namespace, env: dict[str, str]) -> dict[str, str]:
     if args.postgres:
-        for sql in ("DROP DATABASE IF EXISTS portal_bench", "CREATE DATABASE portal_bench"):
+        for sql in (f"DROP DATABASE IF EXISTS {BENCH_DB}", f"CREATE DATABASE {BENCH_DB}"):
             subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql], check=True, capture_output=True)
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "create_organization", "Bench", "--owner", "bench@example.com", "--slug", "bench")
@@ -121,10 +126,27 @@ def serve(env: dict[str, str], workers: int):
                 time.sleep(0.2)
         base = f"http://127.0.0.1:{port}"
         subprocess.run(["wrk", "-t1", "-c4", "-d1s", f"{base}/api/v1/scopes"], capture_output=True, check=True)
+        serve.pids[base] = process.pid
         yield base
     finally:
         process.terminate()
         process.wait(10)
+
+
+serve.pids = {}  # base URL -> gunicorn master's pid, for server_cpu_seconds
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """CPU time gunicorn's workers (the master's children) have used, from /proc: what the server itself spends,
+    which other work on a shared machine does not move."""
+    total = 0.0
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += (task / "children").read_text().split()
+    for child in children:
+        fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def busy_cpu_seconds() -> float:
@@ -136,20 +158,24 @@ def busy_cpu_seconds() -> float:
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
-def wrk(url: str, seconds: int, connections: int, header: str | None = None, body: str | None = None) -> dict:
+def wrk(url: str, seconds: int, connections: int, header: str | None = None, body: str | None = None,
+        content_type: str = "application/x-www-form-urlencoded") -> dict:
     # A 30 s time-out: wrk's default of 2 s drops slow requests (a PBKDF2 token request) from the count.
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "--latency"]
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         if body is not None:  # wrk sends a body only from a Lua script
-            script.write(f'wrk.method = "POST"\nwrk.body = "{body}"\n'
-                         'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n')
+            script.write(f'wrk.method = "POST"\nwrk.body = [[{body}]]\n'
+                         f'wrk.headers["Content-Type"] = "{content_type}"\n')
             script.flush()
             command += ["-s", script.name]
         if header:
             command += ["-H", header]
+        server_pid = next((pid for base, pid in serve.pids.items() if url.startswith(base)), None)
         busy_before = busy_cpu_seconds()
+        server_before = server_cpu_seconds(server_pid) if server_pid else 0.0
         output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
         busy = busy_cpu_seconds() - busy_before
+        server = server_cpu_seconds(server_pid) - server_before if server_pid else 0.0
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     requests_done = int(re.search(r"(\d+) requests in", output).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
@@ -163,37 +189,42 @@ def wrk(url: str, seconds: int, connections: int, header: str | None = None, bod
 
     return {"rps": rps, "p50": percentile("50"), "p99": percentile("99"),
             "errors": int(non_2xx.group(1)) if non_2xx else 0,
-            "cpu_us": busy / max(1, requests_done) * 1e6}  # machine CPU per request: server, database, cache, wrk
+            "cpu_us": busy / max(1, requests_done) * 1e6,  # machine CPU per request: server, database, cache, wrk
+            "server_us": server / max(1, requests_done) * 1e6}  # the gunicorn workers' own CPU per request
 
 
-def compare(args: argparse.Namespace, cases: list[tuple], ratios: list[tuple[str, int, int, str]]) -> None:
+def compare(args: argparse.Namespace, cases: list[tuple], ratios: list[tuple[str, int, int, str]],
+            content_type: str = "application/x-www-form-urlencoded") -> None:
     """Run ``cases`` (label, url, header, body) in interleaved rounds; print the best round of each, and each
     ratio twice: from the best rounds, and as the median of the ratios within each round (the two cases of a
     round run a few seconds apart, so a machine that slows down or speeds up between rounds moves both)."""
     for _label, url, header, body in cases:  # warm every worker's code paths for each case, uncounted
-        wrk(url, 1, args.connections, header, body)
+        wrk(url, 1, args.connections, header, body, content_type)
     time.sleep(3)
     rounds: list[dict[str, dict]] = []
     for _round in range(args.rounds):
         results = {}
         for label, url, header, body in cases:
-            results[label] = wrk(url, args.seconds, args.connections, header, body)
+            results[label] = wrk(url, args.seconds, args.connections, header, body, content_type)
             time.sleep(3)  # let requests still in flight (a slow hash takes a second) finish before the next case
         rounds.append(results)
     best = {label: max((r[label] for r in rounds), key=lambda result: result["rps"]) for label, *_ in cases}
     for label, *_ in cases:
         r = best[label]
         print(f"  {label:58} {r['rps']:8.1f} req/s   p50 {r['p50']:8.2f} ms   p99 {r['p99']:8.2f} ms"
-              f"   non-2xx {r['errors']}   {statistics.median(x[label]['cpu_us'] for x in rounds):6.0f} us CPU/req")
+              f"   non-2xx {r['errors']}   {statistics.median(x[label]['cpu_us'] for x in rounds):6.0f} us CPU/req"
+              f"   {statistics.median(x[label]['server_us'] for x in rounds):6.0f} us server CPU/req")
     for text, numerator, denominator, target in ratios:
         top, bottom = cases[numerator][0], cases[denominator][0]
         per_round = sorted(r[top]["rps"] / r[bottom]["rps"] for r in rounds)
         # Throughput is bound by CPU here, so the ratio of CPU per request is the ratio of throughputs a
         # machine whose CPU is not shared would see.
         cpu = statistics.median(r[bottom]["cpu_us"] / r[top]["cpu_us"] for r in rounds)
+        server = statistics.median(r[bottom]["server_us"] / max(1e-9, r[top]["server_us"]) for r in rounds)
         print(f"  {text}: {best[top]['rps'] / best[bottom]['rps']:.2f} from the best rounds, "
               f"{statistics.median(per_round):.2f} median of {len(per_round)} rounds "
-              f"({min(per_round):.2f}-{max(per_round):.2f}), {cpu:.2f} from CPU per request ({target})")
+              f"({min(per_round):.2f}-{max(per_round):.2f}), {cpu:.2f} from CPU per request, "
+              f"{server:.2f} from the server's own CPU per request ({target})")
 
 
 def key_auth_rounds(args, env, data) -> None:
@@ -249,6 +280,38 @@ def oauth_rounds(args, env, data) -> None:
             ("POST /oauth/token/, DOT's default hash (PBKDF2)", f"{base}/oauth/token/", None, form("slow")),
         ], [("token requests, keyed hash / PBKDF2", 2, 3, "target: at least 50"),
             ("Bearer token throughput / API key", 1, 0, "target: at least 0.90")])
+
+
+def webhook_rounds(args, env, data) -> None:
+    """``POST /api/v1/api-keys`` in an organization without a webhook endpoint and in one with an endpoint that
+    takes ``api_key.created``, on the same server: the second also writes the outbox rows in the request's
+    transaction and hands the delivery to the broker after commit (no worker runs, so nothing is sent)."""
+    def organization(slug: str) -> tuple[str, int]:
+        manage(env, "create_organization", slug.title(), "--owner", f"{slug}@example.com", "--slug", slug)
+        key = labelled(manage(env, "issue_api_key", "--org", slug, "--name", "maker", "--preset", "ADMIN",
+                              "--app", "Bench"), "key")
+        app_id = manage(env, "shell", "-c", "from applications.models import Application; "
+                        f"print(Application.objects.get(organization__slug={slug!r}, name='Bench').pk)")
+        return key, int(app_id.split()[-1])
+
+    plain_key, plain_app = organization("plain")
+    hooked_key, hooked_app = organization("hooked")
+    manage(env, "shell", "-c",
+           "from accounts.models import Organization; from portal.callers import Caller; "
+           "from webhooks.services import webhook_endpoint_create; "
+           "webhook_endpoint_create(caller=Caller.system(Organization.objects.get(slug='hooked')), "
+           "url='https://hooks.bench.invalid/portal', event_types=['api_key.created'])")
+
+    def body(app_id: int) -> str:
+        return f'{{"name": "bench", "applicationId": {app_id}, "scopePreset": "READ_ONLY", "environment": "test"}}'
+
+    with serve(env, args.workers) as base:
+        compare(args, [
+            ("POST /api/v1/api-keys, no webhook endpoint", f"{base}/api/v1/api-keys", f"X-API-Key: {plain_key}",
+             body(plain_app)),
+            ("POST /api/v1/api-keys, an endpoint takes api_key.created", f"{base}/api/v1/api-keys",
+             f"X-API-Key: {hooked_key}", body(hooked_app)),
+        ], [("with an endpoint / without", 1, 0, "target: at least 0.90")], content_type="application/json")
 
 
 def verification_rounds(args, env, data) -> None:
@@ -310,6 +373,7 @@ def main() -> None:
     parser.add_argument("--redis", action="store_true", help="Redis on 127.0.0.1:6379 as the cache")
     parser.add_argument("--ratelimits", action="store_true", help="only: rate limiting on and off (use --redis)")
     parser.add_argument("--oauth", action="store_true", help="only: client-secret hashing and Bearer tokens")
+    parser.add_argument("--webhooks", action="store_true", help="only: making keys with and without an endpoint")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=10)
@@ -330,6 +394,8 @@ def main() -> None:
             ratelimit_rounds(args, env, data)
         elif args.oauth:
             oauth_rounds(args, env, data)
+        elif args.webhooks:
+            webhook_rounds(args, env, data)
         else:
             key_auth_rounds(args, env, data)
             if not args.skip_verify:

@@ -71,6 +71,8 @@ PAGES = {
     "key_created": (True, _key_created),
     "members": (True, lambda page, site: page.goto("/orgs/acme/members/")),
     "audit_log": (True, lambda page, site: page.goto("/orgs/acme/audit/")),
+    "webhooks": (True, lambda page, site: page.goto("/orgs/acme/webhooks/")),
+    "notifications": (True, lambda page, site: page.goto("/account/notifications/")),
     "client_create": (True, lambda page, site: page.goto(f"/orgs/acme/apps/{site['app'].pk}/clients/new/")),
     "consent": (True, _consent),
 }
