@@ -11,10 +11,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.forms import add_service_errors
 from accounts.roles import Role, can_manage_credentials
 from accounts.selectors import OrgAccess, access_organization_by_slug
-from portal.forms import posted_data
+from portal.forms import add_service_errors, posted_data
 from portal.showonce import show_once_page, show_once_redirect
 from webhooks import selectors, services
 from webhooks.forms import WebhookEndpointForm
