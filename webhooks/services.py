@@ -238,7 +238,7 @@ def delivery_attempt(delivery_id: int) -> WebhookAttempt | None:
         return None
     endpoint, event = delivery.endpoint, delivery.event
     exact_now = timezone.now()
-    now = exact_now.replace(microsecond=0)  # webhook-timestamp is whole seconds
+    now = exact_now.replace(microsecond=0)  # webhook-timestamp is whole seconds; the schedule counts from exact_now
     if not endpoint.enabled and event.type != "webhook.test":  # disabled since: only a test still goes
         WebhookDelivery.objects.filter(pk=delivery.pk).update(status=WebhookDelivery.Status.FAILED, locked_until=None)
         return None
@@ -246,7 +246,7 @@ def delivery_attempt(delivery_id: int) -> WebhookAttempt | None:
     headers = signing.headers(event_id=event.event_id, sent_at=now, payload=payload,
                               signing_secrets=signing_secrets(endpoint, exact_now))
     answer = transport.post(endpoint.url, payload.encode(), headers)
-    return _record_attempt(delivery, answer, now)
+    return _record_attempt(delivery, answer, exact_now)
 
 
 @transaction.atomic
@@ -270,7 +270,7 @@ def _record_attempt(delivery: WebhookDelivery, answer: transport.Answer, now) ->
                     answer.status_code or answer.error)
         if delivery.attempt_count <= len(schedule):
             delay = schedule[delivery.attempt_count - 1]
-            delivery.next_attempt_at = now + timedelta(seconds=delay)
+            delivery.next_attempt_at = timezone.now() + timedelta(seconds=delay)  # counted from the attempt's end
             if delay <= 60:  # a short wait rides on the message; longer ones come back with the sweep
                 transaction.on_commit(lambda: _enqueue([delivery.pk], countdown=delay))
         else:
