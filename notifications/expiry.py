@@ -2,10 +2,11 @@
 1 day, has expired.
 
 Each key gets each window's notice once (an ``ExpiryNotice`` row, unique per key and window, written in the
-transaction that queues the mail and publishes the webhook event). A key is noticed only for the window it
-is in now, so a key made with 3 days to live gets the 7-day notice and later the 1-day one, and a key made
-with 1 day gets only the 1-day one. Rotated keys (they expire at the end of their grace period, on purpose)
-and revoked ones are left alone; keys that expired more than a week ago are history, not news.
+transaction that queues the mail and publishes the webhook event: a second run finds the row and does
+nothing). A key is noticed only for the window it is in now, so a key made with 3 days to live gets the
+7-day notice and later the 1-day one, and a key made with 1 day gets only the 1-day one. Rotated keys (they
+expire at the end of their grace period, on purpose) and revoked ones are left alone; keys that expired more
+than a week ago are history, not news.
 """
 
 from __future__ import annotations
@@ -62,7 +63,6 @@ def _notice(key: ApiKey, stage: str) -> int | None:
             kind=f"key_expiry.{stage}", to=_recipients(key),
             subject=f"API key {key.name} of {key.organization.name} {when}", template="key_expiry",
             context={"key": key, "organization": key.organization, "when": when, "expired": expired, "url": page},
-            dedupe_key=f"key_expiry:{key.pk}:{stage}",
         )
         return email.pk if email else None
 

@@ -1,37 +1,28 @@
-"""E-mails: queued in the caller's transaction, sent by the worker, never from a request (section 14).
+"""The portal's e-mails (section 14): what each says, to whom, and who turned which off.
 
-``email_queue`` renders the text and HTML parts where the mail is asked for (the request knows the
-invitation link; the worker must not be handed it), stores them encrypted in an ``OutboundEmail`` row and
-enqueues the row's id on commit. ``email_send`` (the worker) sends one, idempotently; the sweep
-``emails_send_pending`` sends what a lost message, a broker outage or a failed SMTP call left pending, with
-backoff. No mail ever holds a secret but an invitation's own link, which is the invitation.
+Each mail is rendered here, text and HTML, in the transaction of what it reports, and handed to ``portal.mail``,
+which keeps it encrypted until the worker sends it (never a request). No mail holds a secret but an invitation's
+own link, which is the invitation.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
-from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
 from accounts.roles import Role
-from notifications.models import NotificationPreference, OutboundEmail
-from portal import jobs
+from notifications.models import NotificationPreference
 from portal.conf import portal_settings
-from portal.encryption import decrypt, encrypt
+from portal.mail import send_mail_after_commit
+from portal.models import PendingMail
 
 logger = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 10
-LEASE_SECONDS = 120
 
 #: The account-security mails (always sent, to the person): kind -> what happened, in a sentence.
 SECURITY_KINDS: dict[str, str] = {
@@ -50,69 +41,17 @@ def absolute(path: str) -> str:
     return f"{portal_settings.BASE_URL}{path}"
 
 
-def _enqueue(email_id: int) -> None:
-    from notifications.tasks import send_email
-
-    jobs.send(send_email, email_id)
-
-
-def email_queue(*, kind: str, to: Iterable[str], subject: str, template: str, context: dict[str, Any],
-                dedupe_key: str | None = None) -> OutboundEmail | None:
-    """Render ``notifications/email/<template>.txt`` and ``.html`` and queue the mail. Call inside the
-    transaction of what it reports; with ``dedupe_key`` a second call queues nothing and returns None."""
+def email_queue(*, kind: str, to: Iterable[str], subject: str, template: str,
+                context: dict[str, Any]) -> PendingMail | None:
+    """Render ``notifications/email/<template>.txt`` and ``.html`` and queue the mail (``portal.mail``). Call
+    inside the transaction of what it reports. Nobody to tell, no mail."""
     recipients = list(dict.fromkeys(address for address in to if address))
     if not recipients:
         return None
     context = {"base_url": portal_settings.BASE_URL, "subject": subject, **context}
-    content = {"text": render_to_string(f"notifications/email/{template}.txt", context),
-               "html": render_to_string(f"notifications/email/{template}.html", context)}
-    try:
-        with transaction.atomic():
-            email = OutboundEmail.objects.create(kind=kind, to=recipients, subject=subject[:255],
-                                                 content_encrypted=encrypt(json.dumps(content)),
-                                                 dedupe_key=dedupe_key)
-    except IntegrityError:
-        return None  # already queued once
-    transaction.on_commit(lambda: _enqueue(email.pk))
-    return email
-
-
-def email_send(email_id: int) -> bool:
-    """Send one queued mail (the worker's job). Idempotent: a mail already sent, not due or held by another
-    worker is left alone. A failure is logged and tried again later with backoff, never lost."""
-    if not jobs.claim(OutboundEmail, email_id, LEASE_SECONDS):
-        return False
-    email = OutboundEmail.objects.get(pk=email_id)
-    content = json.loads(decrypt(email.content_encrypted))
-    message = EmailMultiAlternatives(subject=email.subject, body=content["text"],
-                                     from_email=settings.DEFAULT_FROM_EMAIL, to=email.to)
-    message.attach_alternative(content["html"], "text/html")
-    try:
-        message.send()
-    except Exception as error:
-        email.attempt_count += 1
-        email.last_error = type(error).__name__[:300]
-        email.locked_until = None
-        if email.attempt_count >= MAX_ATTEMPTS:
-            email.status = OutboundEmail.Status.FAILED
-            logger.error("E-mail %s (%s) failed %s times; giving up", email.pk, email.kind, email.attempt_count)
-        else:
-            email.next_attempt_at = timezone.now() + timedelta(seconds=min(3600, 30 * 2 ** email.attempt_count))
-            logger.warning("E-mail %s (%s) failed (%s); trying again at %s", email.pk, email.kind,
-                           email.last_error, email.next_attempt_at.isoformat())
-        email.save(update_fields=["attempt_count", "last_error", "locked_until", "status", "next_attempt_at"])
-        return False
-    OutboundEmail.objects.filter(pk=email.pk).update(status=OutboundEmail.Status.SENT, sent_at=timezone.now(),
-                                                     locked_until=None, attempt_count=email.attempt_count + 1)
-    return True
-
-
-def emails_send_pending(limit: int = 500) -> int:
-    """The sweep: enqueue every pending mail that is due and held by no live worker."""
-    ids = jobs.due_ids(OutboundEmail, limit)
-    for email_id in ids:
-        _enqueue(email_id)
-    return len(ids)
+    return send_mail_after_commit(kind=kind, subject=subject, to=recipients,
+                                  body=render_to_string(f"notifications/email/{template}.txt", context),
+                                  html=render_to_string(f"notifications/email/{template}.html", context))
 
 
 # Preferences ---------------------------------------------------------------------------------------------
@@ -145,7 +84,7 @@ def organization_managers(organization_id: int, roles: tuple[str, ...] = (Role.O
 
 
 def invitation_mail_queue(*, organization: Organization, email: str, role: str, inviter: str, url: str,
-                          ttl_days: int) -> OutboundEmail | None:
+                          ttl_days: int) -> PendingMail | None:
     """The invitation; its link (the token) is in the encrypted row, never in a job's arguments."""
     return email_queue(kind="invitation", to=[email], subject=f"You are invited to {organization.name}",
                        template="invitation",
@@ -153,7 +92,7 @@ def invitation_mail_queue(*, organization: Organization, email: str, role: str, 
                                 "ttl_days": ttl_days})
 
 
-def security_notify(*, user_id: int, kind: str) -> OutboundEmail | None:
+def security_notify(*, user_id: int, kind: str) -> PendingMail | None:
     """An account-security mail to the person (never turned off). ``kind`` is one of ``SECURITY_KINDS``."""
     if kind not in SECURITY_KINDS:
         raise ValueError(f"Unknown security notice {kind!r}")
@@ -165,7 +104,7 @@ def security_notify(*, user_id: int, kind: str) -> OutboundEmail | None:
 
 
 def notify_webhook_endpoint_disabled(*, organization: Organization, endpoint_url: str, reason: str,
-                                     page: str) -> OutboundEmail | None:
+                                     page: str) -> PendingMail | None:
     """To the organization's owners who have not turned it off."""
     owners = people_wanting(organization_managers(organization.pk, roles=(Role.OWNER,)), "webhook_disabled")
     return email_queue(kind="webhook_disabled", to=[user.email for user in owners],

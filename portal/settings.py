@@ -233,7 +233,7 @@ CELERY_TASK_ALWAYS_EAGER = TESTING
 JOBS_SWEEP_SECONDS = env_int("PORTAL_JOBS_SWEEP_SECONDS", 30)
 CELERY_BEAT_SCHEDULE = {
     "webhooks-deliver-due": {"task": "webhooks.tasks.deliver_due", "schedule": JOBS_SWEEP_SECONDS},
-    "notifications-send-pending": {"task": "notifications.tasks.send_pending", "schedule": JOBS_SWEEP_SECONDS},
+    "portal-send-due-mail": {"task": "portal.tasks.send_due_mail", "schedule": JOBS_SWEEP_SECONDS},
     "notifications-expiry-notices": {"task": "notifications.tasks.send_expiry_notices", "schedule": 600},
     "webhooks-prune-attempts": {"task": "webhooks.tasks.prune_attempts", "schedule": 24 * 3600},
     "portal-purge-expired": {"task": "portal.tasks.purge_expired", "schedule": 24 * 3600},

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
+from portal.tasks import RETRY  # a database that does not answer is retried with backoff
 from webhooks import services
 
-# A database that does not answer is retried with backoff; an endpoint's failure is not an error of the job
-# (the delivery's own retry schedule handles it).
-RETRY = {"autoretry_for": (OperationalError, InterfaceError), "retry_backoff": True, "retry_backoff_max": 600,
-         "max_retries": 8}
+# An endpoint's failure is not an error of the job: the delivery's own retry schedule handles it.
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, **RETRY)

@@ -13,7 +13,9 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from notifications import tasks
-from notifications.models import NotificationPreference, OutboundEmail
+from notifications.models import NotificationPreference
+from portal import tasks as portal_tasks
+from portal.models import PendingMail
 
 pytestmark = pytest.mark.django_db
 
@@ -29,10 +31,15 @@ def team(org, owner, admin_user, developer, viewer):
 
 def test_an_invitation_is_mailed_by_the_job_and_its_token_is_never_a_job_argument(
         client_a, owner, monkeypatch, django_capture_on_commit_callbacks):
-    sent = []
-    original = tasks.send_email.apply_async
-    monkeypatch.setattr(tasks.send_email, "apply_async", lambda args, **kw: (sent.append(args), original(args, **kw)))
+    sent, kept = [], []
+    original = portal_tasks.send_mail.apply_async
 
+    def spy(args, **kw):
+        sent.append(args)
+        kept.append(json.dumps(list(PendingMail.objects.values("subject", "recipients", "body_encrypted"))))
+        return original(args, **kw)
+
+    monkeypatch.setattr(portal_tasks.send_mail, "apply_async", spy)
     with django_capture_on_commit_callbacks(execute=True):
         response = client_a.post("/api/v1/invitations", {"email": "grace@example.com", "role": "developer"},
                                  format="json")
@@ -42,10 +49,9 @@ def test_an_invitation_is_mailed_by_the_job_and_its_token_is_never_a_job_argumen
     token = re.search(r"/invitations/([^/\s]+)/", message.body).group(1)
     assert message.alternatives[0][1] == "text/html" and token in message.alternatives[0][0]
     assert "Acme" in message.subject
-    assert sent == [(OutboundEmail.objects.get().pk,)]
-    row = OutboundEmail.objects.get()
-    assert row.status == "sent" and token not in json.dumps(
-        {k: str(v) for k, v in OutboundEmail.objects.values().get().items()})
+    assert len(sent) == 1 and all(isinstance(arg, int) for arg in sent[0])
+    assert token not in kept[0]  # the row the worker was pointed at holds the mail encrypted
+    assert not PendingMail.objects.exists()  # sent, then gone
 
 
 def test_a_failed_mail_is_kept_and_sent_by_the_sweep(client_a, owner, monkeypatch, django_capture_on_commit_callbacks):
@@ -60,13 +66,16 @@ def test_a_failed_mail_is_kept_and_sent_by_the_sweep(client_a, owner, monkeypatc
             response = client_a.post("/api/v1/invitations", {"email": "grace@example.com", "role": "viewer"},
                                      format="json")
     assert response.status_code == 201 and mail.outbox == []
-    row = OutboundEmail.objects.get()
-    assert row.status == "pending" and row.attempt_count == 1 and row.last_error == "ConnectionRefusedError"
+    row = PendingMail.objects.get()
+    assert row.attempts == 1 and row.last_failure == "ConnectionRefusedError" and row.kind == "invitation"
+    assert row.next_attempt_at > timezone.now()  # backoff
 
-    OutboundEmail.objects.update(next_attempt_at=timezone.now())
-    tasks.send_pending.delay()
+    portal_tasks.send_due_mail.delay()
+    assert mail.outbox == []  # not due yet
+    PendingMail.objects.update(next_attempt_at=timezone.now())
+    portal_tasks.send_due_mail.delay()
 
-    assert len(mail.outbox) == 1 and OutboundEmail.objects.get().status == "sent"
+    assert len(mail.outbox) == 1 and not PendingMail.objects.exists()
 
 
 def test_a_key_expiring_in_seven_days_gets_one_notice_however_often_the_job_runs(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from notifications.expiry import expiry_notices_run
-from notifications.services import email_send
+from portal.mail import send_pending_mail
 
 
 class Command(BaseCommand):
@@ -15,6 +15,6 @@ class Command(BaseCommand):
         queued = expiry_notices_run()
         # Not a request: the command may send what it queued itself rather than wait for the worker (a row the
         # worker took first is skipped, so nothing goes twice).
-        sent = sum(1 for email_id in queued if email_send(email_id))
+        sent = sum(1 for mail_id in queued if send_pending_mail(mail_id))
         self.stdout.write(f"notices: {len(queued)}")
         self.stdout.write(f"sent: {sent}")
