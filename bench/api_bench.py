@@ -216,11 +216,16 @@ def compare(args: argparse.Namespace, cases: list[tuple], ratios: list[tuple[str
               f"   {statistics.median(x[label]['server_us'] for x in rounds):6.0f} us server CPU/req")
     for text, numerator, denominator, target in ratios:
         top, bottom = cases[numerator][0], cases[denominator][0]
-        per_round = sorted(r[top]["rps"] / r[bottom]["rps"] for r in rounds)
+        # A round in which a shared machine stalled wrk (no request done) says nothing: it is left out.
+        counted = [r for r in rounds if r[top]["rps"] > 0 and r[bottom]["rps"] > 0 and r[top]["server_us"] > 0]
+        if not counted:
+            print(f"  {text}: no round completed both cases")
+            continue
+        per_round = sorted(r[top]["rps"] / r[bottom]["rps"] for r in counted)
         # Throughput is bound by CPU here, so the ratio of CPU per request is the ratio of throughputs a
         # machine whose CPU is not shared would see.
-        cpu = statistics.median(r[bottom]["cpu_us"] / r[top]["cpu_us"] for r in rounds)
-        server = statistics.median(r[bottom]["server_us"] / max(1e-9, r[top]["server_us"]) for r in rounds)
+        cpu = statistics.median(r[bottom]["cpu_us"] / r[top]["cpu_us"] for r in counted)
+        server = statistics.median(r[bottom]["server_us"] / r[top]["server_us"] for r in counted)
         print(f"  {text}: {best[top]['rps'] / best[bottom]['rps']:.2f} from the best rounds, "
               f"{statistics.median(per_round):.2f} median of {len(per_round)} rounds "
               f"({min(per_round):.2f}-{max(per_round):.2f}), {cpu:.2f} from CPU per request, "
