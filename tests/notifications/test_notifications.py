@@ -95,10 +95,10 @@ def test_a_key_expiring_in_seven_days_gets_one_notice_however_often_the_job_runs
 
 
 def test_the_maker_is_told_too_while_still_a_member(team, org, app, django_capture_on_commit_callbacks):
+    from accounts.selectors import member_caller
     from apikeys.services import api_key_create
-    from portal.callers import Caller
 
-    caller = Caller.for_member(org, team["developer"], Role.DEVELOPER)
+    caller = member_caller(org, team["developer"], Role.DEVELOPER)
     api_key_create(caller=caller, application=app, name="dev key", scope_preset="READ_ONLY", expires_in_days=1)
     with django_capture_on_commit_callbacks(execute=True):
         run_expiry_job()

@@ -308,10 +308,7 @@ def test_member_and_client_events_carry_the_api_shape(receiver, register, org, a
     with django_capture_on_commit_callbacks(execute=True):
         client, client_secret = make_client(app)
         membership = MembershipFactory(organization=org, role="developer")
-        from accounts.models import Membership
-        from accounts.selectors import OrgAccess
-        access = OrgAccess(organization=org, membership=Membership(organization=org, role="owner"))
-        membership_remove(access=access, membership=membership, actor=None)
+        membership_remove(caller=Caller.system(org), membership=membership)
 
     types = [json.loads(r.body)["type"] for r in receiver.wait_for(2)]
     assert types == ["oauth_client.created", "member.removed"]
