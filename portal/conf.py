@@ -38,6 +38,11 @@ DEFAULTS: dict[str, Any] = {
     "KEY_ALLOW_NO_EXPIRY": True,
     "KEY_ROTATION_GRACE_HOURS": 24,
     "KEY_ROTATION_MAX_GRACE_HOURS": 168,
+    # Usage counting and the request log (usage.recorder): on or off, how often each process writes its batch,
+    # and whether a thread of each process does it (off in tests, which flush by hand).
+    "USAGE_ENABLED": True,
+    "USAGE_FLUSH_SECONDS": 1.0,
+    "USAGE_BACKGROUND_FLUSH": True,
 }
 
 

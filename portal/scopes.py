@@ -20,6 +20,7 @@ PORTAL_SCOPES: dict[str, str] = {
     "team:read": "Read members and invitations",
     "team:write": "Invite and remove members",
     "audit:read": "Read the audit log",
+    "usage:read": "Read usage counts and the request log",
     ADMIN_SCOPE: "Everything, including every scope above",
 }
 

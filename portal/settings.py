@@ -68,9 +68,12 @@ INSTALLED_APPS = [
     "applications",
     "apikeys",
     "oauthapps",
+    "usage",
 ]
 
 MIDDLEWARE = [
+    # First, so that every API response carries X-Request-Id and is seen by the usage counter (section 15).
+    "portal.api.observe.ApiRequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -235,6 +238,9 @@ PORTAL = {
     "TRUSTED_PROXY_COUNT": env_int("PORTAL_TRUSTED_PROXY_COUNT", 0),
     "API_READ_RATE": os.environ.get("PORTAL_API_READ_RATE", "100/m"),
     "API_WRITE_RATE": os.environ.get("PORTAL_API_WRITE_RATE", "100/m"),
+    "USAGE_ENABLED": env_bool("PORTAL_USAGE", True),
+    # Tests write usage batches themselves (usage.recorder.recorder.flush()), inside their transaction.
+    "USAGE_BACKGROUND_FLUSH": not TESTING,
 }
 RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_CACHE_PREFIX = "rl:"

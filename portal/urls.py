@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("applications.urls")),
     path("", include("apikeys.urls")),
     path("", include("oauthapps.dashboard_urls")),
+    path("", include("usage.urls")),
 ]

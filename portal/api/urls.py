@@ -14,6 +14,7 @@ from oauthapps.api.views import (
     OAuthClientRotateSecretView,
 )
 from portal.api.views import ApiDocsView, HelloView, MeView, NotFoundView, ScopesView
+from usage.api.views import RequestLogListView, UsageView
 
 v1 = [
     path("hello", HelloView.as_view(), name="api-hello"),
@@ -33,6 +34,8 @@ v1 = [
     path("oauth-clients/<int:client_id>/rotate-secret", OAuthClientRotateSecretView.as_view(),
          name="api-oauth-client-rotate-secret"),
     path("auth", JsonTokenView.as_view(), name="api-auth"),
+    path("usage", UsageView.as_view(), name="api-usage"),
+    path("request-logs", RequestLogListView.as_view(), name="api-request-logs"),
 ]
 
 urlpatterns = [
