@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from portal.housekeeping import delete_in_batches
 from usage.models import REQUEST_LOG_RETENTION, RETENTION, RequestLog, RollupBatch, UsageCount
 from usage.store import (
     PENDING,
@@ -78,17 +79,10 @@ def usage_prune(now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     deleted = {}
     for granularity, kept in RETENTION.items():
-        deleted[granularity.value] = _delete_in_batches(
-            UsageCount.objects.filter(granularity=granularity, start__lt=now - kept))
-    deleted["requests"] = _delete_in_batches(RequestLog.objects.filter(created_at__lt=now - REQUEST_LOG_RETENTION))
+        deleted[granularity.value] = delete_in_batches(
+            UsageCount.objects.filter(granularity=granularity, start__lt=now - kept), PRUNE_BATCH)
+    deleted["requests"] = delete_in_batches(RequestLog.objects.filter(created_at__lt=now - REQUEST_LOG_RETENTION),
+                                            PRUNE_BATCH)
     RollupBatch.objects.filter(created_at__lt=now - ROLLUP_BATCH_RETENTION).delete()
     return deleted
 
-
-def _delete_in_batches(queryset) -> int:
-    total = 0
-    while True:
-        ids = list(queryset.values_list("pk", flat=True)[:PRUNE_BATCH])
-        if not ids:
-            return total
-        total += queryset.model.objects.filter(pk__in=ids).delete()[0]
