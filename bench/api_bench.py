@@ -262,18 +262,21 @@ portal_settings.reload()
 key = ApiKey.objects.get(name="bench")
 request = RequestFactory().get("/api/v1/hello", HTTP_USER_AGENT="bench")
 request.auth = SimpleNamespace(auth_type="api_key", credential=key, organization_id=key.organization_id)
-response, n, best_record, best_flush = HttpResponse(), 5000, float("inf"), float("inf")
+response, n = HttpResponse(), 5000
+best_record = best_flush = best_flush_cpu = float("inf")
 for _ in range(5):
     start = time.process_time()
     for _ in range(n):
         request.request_id = request_id_for(request)
         recorder.observe(request, response, time.time(), 0.001)
     best_record = min(best_record, (time.process_time() - start) / n * 1e6)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     recorder.flush()
     best_flush = min(best_flush, (time.perf_counter() - start) / n * 1e6)
+    best_flush_cpu = min(best_flush_cpu, (time.process_time() - cpu) / n * 1e6)
 print(f"  in the request: an X-Request-Id and the count and log row appended: {best_record:.1f} us CPU a request")
-print(f"  in the flush thread: {best_flush:.1f} us a request (a batch of {n:,}; its counts fit in one minute)")
+print(f"  in the flush thread: {best_flush_cpu:.1f} us CPU of the worker, {best_flush:.1f} us in all (the database's"
+      f" share included) a request, in batches of {n:,}")
 """
     subprocess.run([PYTHON, "-c", script], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"},
                    check=True)

@@ -211,7 +211,7 @@ def _datetime_param() -> Callable[[float], datetime]:
 
 
 def write_logs(entries: list[tuple]) -> None:
-    """Insert the rows in one ``executemany`` (sqlite3's loop in C; psycopg's pipeline: one round trip)."""
+    """One statement for the whole batch: COPY on PostgreSQL, ``executemany`` (sqlite3's loop in C) elsewhere."""
     if not entries:
         return
     keys, clients = _existing_credentials({e[3] for e in entries if e[3] is not None},
@@ -225,7 +225,12 @@ def write_logs(entries: list[tuple]) -> None:
         if (key_pk is None or key_pk in keys) and (client_pk is None or client_pk in clients)
     ]
     table = connection.ops.quote_name(RequestLog._meta.db_table)
-    sql = (f"INSERT INTO {table} ({', '.join(LOG_COLUMNS)}) "  # noqa: S608 (names from model metadata)
-           f"VALUES ({', '.join(['%s'] * len(LOG_COLUMNS))})")
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        if connection.vendor == "postgresql":
+            # COPY: the rows stream in one statement, several times faster than as many INSERTs.
+            with cursor.cursor.copy(f"COPY {table} ({', '.join(LOG_COLUMNS)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        cursor.executemany(f"INSERT INTO {table} ({', '.join(LOG_COLUMNS)}) "  # noqa: S608 (names from the model)
+                           f"VALUES ({', '.join(['%s'] * len(LOG_COLUMNS))})", rows)
