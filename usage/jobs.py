@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from datetime import datetime, timedelta
 
@@ -57,6 +58,19 @@ def usage_rollup() -> int:
             continue
         moved += _apply_batch(client, name)
     return moved
+
+
+ROLLUP_LOCK = REDIS_PREFIX + "rollup-lock"
+ROLLUP_EVERY_SECONDS = 60
+
+
+def rollup_if_due() -> int:
+    """``usage_rollup`` at most once a minute across every process sharing Redis: the first to set the lock runs
+    it. Called by each process's flush thread; 0 when another process has it or without Redis."""
+    client = redis_client()
+    if client is None or not client.set(ROLLUP_LOCK, os.getpid(), nx=True, ex=ROLLUP_EVERY_SECONDS):
+        return 0
+    return usage_rollup()
 
 
 def _apply_batch(client, name: str) -> int:

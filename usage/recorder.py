@@ -10,6 +10,10 @@ never a rate-limit count, which is counted in the cache before the request runs 
 A batch that cannot be written (the database is down) is kept for the next flush, up to ``MAX_PENDING_LOGS``
 log rows, beyond which the oldest are dropped (and the loss logged) rather than letting memory grow.
 
+With Redis, the same thread of whichever process takes a Redis lock first also rolls the counts into the
+database once a minute (``usage.jobs.rollup_if_due``), so the dashboard is current without a scheduler; the
+scheduled job does the same, and the two never count a batch twice.
+
 The thread is started by the first request of each process, so a forked gunicorn worker starts its own.
 Tests run without it (``PORTAL["USAGE_BACKGROUND_FLUSH"]`` off) and call ``recorder.flush()``.
 """
@@ -27,6 +31,7 @@ from django.http import HttpRequest, HttpResponse
 
 from portal.conf import portal_settings
 from portal.net import client_ip
+from usage.jobs import rollup_if_due
 from usage.store import Bucket, outcome_of, store_counts, write_logs
 
 logger = logging.getLogger(__name__)
@@ -118,6 +123,10 @@ class UsageRecorder:
         while True:
             time.sleep(portal_settings.USAGE_FLUSH_SECONDS)
             self.flush()
+            try:
+                rollup_if_due()
+            except Exception:
+                logger.exception("Usage roll-up failed; the next one takes what is left")
             # As at the end of a request: give a pooled connection back, drop a broken one.
             close_old_connections()
 

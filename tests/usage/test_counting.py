@@ -236,3 +236,19 @@ def test_sqlite_and_postgresql_share_one_upsert(app, make_key):
     bucket = UsageCount.objects.get(api_key=key)
     assert (bucket.success, bucket.client_errors, bucket.rate_limited, bucket.server_errors) == (11, 22, 33, 44)
     assert bucket.start == datetime(2026, 6, 1, 12, 5, tzinfo=UTC), connection.vendor
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL")
+def test_the_flush_threads_roll_up_once_a_minute_whichever_process_comes_first(app, make_key, api_client):
+    from usage.jobs import rollup_if_due
+
+    key, plaintext = make_key(app, "READ_ONLY")
+    api_client(plaintext).get("/api/v1/hello")
+    recorder.flush()
+    assert rollup_if_due() == 1  # took the lock: moved the minute
+    api_client(plaintext).get("/api/v1/hello")
+    recorder.flush()
+    assert rollup_if_due() == 0  # another process (here: the same) rolled up less than a minute ago
+    assert UsageCount.objects.get(api_key=key, granularity="minute").success == 1
+    assert usage_rollup() == 1  # the scheduled job is not held back by the lock
+    assert UsageCount.objects.get(api_key=key, granularity="minute").success == 2
