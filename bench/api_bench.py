@@ -6,6 +6,9 @@
     .venv/bin/python bench/api_bench.py --postgres --redis --ratelimits   # rate limiting on and off
     .venv/bin/python bench/api_bench.py --oauth                           # client secrets, Bearer tokens
     .venv/bin/python bench/api_bench.py --webhooks                        # POST /api/v1/api-keys, endpoint or not
+    .venv/bin/python bench/api_bench.py --usage                           # usage counting and the log on/off
+    .venv/bin/python bench/api_bench.py --postgres --redis --usage        # the same, counts through Redis
+    .venv/bin/python bench/api_bench.py --postgres --request-log          # newest 50 of a key, 10k vs 10M rows
 
 Each server is gunicorn on loopback, loaded with wrk (``apt-get install wrk``), so it measures what a client
 sees. Cases are run in interleaved rounds (``--rounds``). Each ratio is printed three ways: from the best
@@ -34,8 +37,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 NO_LIMIT = "1000000000/m"  # for the "limits on" server: counted like any other, never reached
-# Several checkouts on one machine each bench in a database of their own.
-BENCH_DB = os.environ.get("BENCH_DATABASE_NAME", "portal_bench")
 
 
 def free_port() -> int:
@@ -60,11 +61,11 @@ def base_env(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
         "PYTHONWARNINGS": "ignore",
     }
     if args.postgres:
-        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}{args.pg_options}"
+        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{args.database}{args.pg_options}"
     else:
         env["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
     if args.redis:
-        env["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+        env["REDIS_URL"] = f"redis://127.0.0.1:6379/{args.redis_db}"
     # The embedded broker in a folder of this run (jobs are enqueued, no worker takes them).
     env["PORTAL_CELERY_FOLDER"] = str(workdir / "celery")
     return env
@@ -82,7 +83,7 @@ def labelled(output: str, label: str) -> str:
 
 def prepare_database(args: argparse.Namespace, env: dict[str, str]) -> dict[str, str]:
     if args.postgres:
-        for sql in (f"DROP DATABASE IF EXISTS {BENCH_DB}", f"CREATE DATABASE {BENCH_DB}"):
+        for sql in (f"DROP DATABASE IF EXISTS {args.database}", f"CREATE DATABASE {args.database}"):
             subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql], check=True, capture_output=True)
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "create_organization", "Bench", "--owner", "bench@example.com", "--slug", "bench")
@@ -264,6 +265,103 @@ def ratelimit_rounds(args, env, data) -> None:
         ], [("limits on / limits off", 1, 0, "target: at least 0.90")])
 
 
+def usage_rounds(args, env, data) -> None:
+    """Key-authenticated GET /api/v1/hello with usage counting and the request log on, against off (the per-credential
+    limits off in both, so that only the usage work differs). Counting appends to a buffer in each worker; a thread
+    writes it once a second (to the database, or with --redis the counts to Redis), so the cost is that append and
+    the thread's batched writes."""
+    header = f"X-API-Key: {data['key']}"
+    with ExitStack() as stack:
+        off = stack.enter_context(serve({**env, "PORTAL_USAGE": "off"}, args.workers))
+        on = stack.enter_context(serve({**env, "PORTAL_USAGE": "on"}, args.workers))
+        compare(args, [
+            ("GET /api/v1/hello with a key, usage off", f"{off}/api/v1/hello", header, None),
+            ("GET /api/v1/hello with a key, usage on", f"{on}/api/v1/hello", header, None),
+        ], [("usage on / usage off", 1, 0, "target: at least 0.95")])
+    # The same work in-process, in CPU time, which a busy machine moves far less than throughput: what a request
+    # pays (an id, and the append to the buffer), and what the flush thread pays per request it writes.
+    script = """
+import time, django
+django.setup()
+from types import SimpleNamespace
+from django.conf import settings
+from django.http import HttpResponse
+from django.test import RequestFactory
+from apikeys.models import ApiKey
+from portal.api.observe import request_id_for
+from portal.conf import portal_settings
+from usage.recorder import recorder
+settings.PORTAL["USAGE_BACKGROUND_FLUSH"] = False  # flushed below, by hand
+portal_settings.reload()
+key = ApiKey.objects.get(name="bench")
+request = RequestFactory().get("/api/v1/hello", HTTP_USER_AGENT="bench")
+request.auth = SimpleNamespace(auth_type="api_key", credential=key, organization_id=key.organization_id)
+response, n = HttpResponse(), 5000
+best_record = best_flush = best_flush_cpu = float("inf")
+for _ in range(5):
+    start = time.process_time()
+    for _ in range(n):
+        request.request_id = request_id_for(request)
+        recorder.observe(request, response, time.time(), 0.001)
+    best_record = min(best_record, (time.process_time() - start) / n * 1e6)
+    start, cpu = time.perf_counter(), time.process_time()
+    recorder.flush()
+    best_flush = min(best_flush, (time.perf_counter() - start) / n * 1e6)
+    best_flush_cpu = min(best_flush_cpu, (time.process_time() - cpu) / n * 1e6)
+print(f"  in the request: an X-Request-Id and the count and log row appended: {best_record:.1f} us CPU a request")
+print(f"  in the flush thread: {best_flush_cpu:.1f} us CPU of the worker, {best_flush:.1f} us in all (the database's"
+      f" share included) a request, in batches of {n:,}")
+"""
+    subprocess.run([PYTHON, "-c", script], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"},
+                   check=True)
+
+
+def request_log_rounds(args, env, data) -> None:
+    """Listing the newest 50 requests of one key (what GET /api/v1/request-logs?apiKeyId= runs), with a small and a
+    large log, in-process; a bare query timed beside each shows how fast the machine was at that moment."""
+    script = f"""
+import time, django
+django.setup()
+from django.db import connection
+from apikeys.models import ApiKey
+from bench.fill import fill_request_log
+from usage.selectors import organization_request_logs
+key = ApiKey.objects.get(name="bench")
+def timed(n=300, rounds=5):
+    best = float("inf")
+    for _ in range(rounds):
+        assert len(list(organization_request_logs(key.organization, api_key=key)[:51])) == 51
+        start = time.perf_counter()
+        for _ in range(n):
+            list(organization_request_logs(key.organization, api_key=key)[:51])
+        best = min(best, (time.perf_counter() - start) / n * 1e6)
+    return best
+def bare_query(n=2000, rounds=5):
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(n):
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+                cursor.fetchone()
+        best = min(best, (time.perf_counter() - start) / n * 1e6)
+    return best
+started = time.time()
+fill_request_log(key, {args.small_log})
+floor_small, small = bare_query(), timed()
+fill_request_log(key, {args.large_log})
+print(f"  filled {args.large_log:,} rows in {{time.time() - started:.0f}} s")
+floor_large, large = bare_query(), timed()
+print(f"  a bare SELECT 1 through Django (the floor of any query): {{floor_small:.1f}} us, then {{floor_large:.1f}} us")
+print(f"  newest 50 of one key with {args.small_log:>10,} rows in the log: {{small:7.1f}} us")
+print(f"  newest 50 of one key with {args.large_log:>10,} rows in the log: {{large:7.1f}} us")
+print(f"  large / small: {{large / small:.2f}}, {{(large / floor_large) / (small / floor_small):.2f}} against the floor"
+      f" (target: at most 1.50)")
+"""  # noqa: S608 (Python source for a subprocess, not SQL)
+    subprocess.run([PYTHON, "-c", script], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"},
+                   check=True)
+
+
 def oauth_rounds(args, env, data) -> None:
     clients = prepare_oauth(env)
     with serve(env, args.workers) as base:
@@ -379,6 +477,13 @@ def main() -> None:
     parser.add_argument("--ratelimits", action="store_true", help="only: rate limiting on and off (use --redis)")
     parser.add_argument("--oauth", action="store_true", help="only: client-secret hashing and Bearer tokens")
     parser.add_argument("--webhooks", action="store_true", help="only: making keys with and without an endpoint")
+    parser.add_argument("--usage", action="store_true", help="only: usage counting and the request log on and off")
+    parser.add_argument("--request-log", action="store_true",
+                        help="only: listing the newest 50 requests of a key, small log against large (use --postgres)")
+    parser.add_argument("--small-log", type=int, default=10_000)
+    parser.add_argument("--large-log", type=int, default=10_000_000)
+    parser.add_argument("--database", default="portal_bench", help="PostgreSQL database (dropped and made again)")
+    parser.add_argument("--redis-db", type=int, default=14, help="Redis database number")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=10)
@@ -401,6 +506,10 @@ def main() -> None:
             oauth_rounds(args, env, data)
         elif args.webhooks:
             webhook_rounds(args, env, data)
+        elif args.usage:
+            usage_rounds(args, env, data)
+        elif args.request_log:
+            request_log_rounds(args, env, data)
         else:
             key_auth_rounds(args, env, data)
             if not args.skip_verify:

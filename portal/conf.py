@@ -47,6 +47,11 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_ATTEMPTS_KEPT_DAYS": 30,
     # Key expiry notices (section 14), in days before the expiry.
     "EXPIRY_NOTICE_DAYS": [7, 1],
+    # Usage counting and the request log (usage.recorder): on or off, how often each process writes its batch,
+    # and whether a thread of each process does it (off in tests, which flush by hand).
+    "USAGE_ENABLED": True,
+    "USAGE_FLUSH_SECONDS": 1.0,
+    "USAGE_BACKGROUND_FLUSH": True,
 }
 
 

@@ -70,9 +70,12 @@ INSTALLED_APPS = [
     "oauthapps",
     "webhooks",
     "notifications",
+    "usage",
 ]
 
 MIDDLEWARE = [
+    # First, so that every API response carries X-Request-Id and is seen by the usage counter (section 15).
+    "portal.api.observe.ApiRequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -237,6 +240,8 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-expiry-notices": {"task": "notifications.tasks.send_expiry_notices", "schedule": 600},
     "webhooks-prune-attempts": {"task": "webhooks.tasks.prune_attempts", "schedule": 24 * 3600},
     "portal-purge-expired": {"task": "portal.tasks.purge_expired", "schedule": 24 * 3600},
+    "usage-rollup": {"task": "usage.tasks.rollup", "schedule": 60},
+    "usage-prune": {"task": "usage.tasks.prune", "schedule": 24 * 3600},
 }
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # 1 MiB, section 5 of the contract
@@ -291,6 +296,9 @@ PORTAL = {
        if os.environ.get("PORTAL_WEBHOOK_RETRY_SCHEDULE") else {}),
     **({"WEBHOOK_TIMEOUT_SECONDS": env_int("PORTAL_WEBHOOK_TIMEOUT_SECONDS", 10)}
        if os.environ.get("PORTAL_WEBHOOK_TIMEOUT_SECONDS") else {}),
+    "USAGE_ENABLED": env_bool("PORTAL_USAGE", True),
+    # Tests write usage batches themselves (usage.recorder.recorder.flush()), inside their transaction.
+    "USAGE_BACKGROUND_FLUSH": not TESTING,
 }
 RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_CACHE_PREFIX = "rl:"

@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("oauthapps.dashboard_urls")),
     path("", include("webhooks.urls")),
     path("", include("notifications.urls")),
+    path("", include("usage.urls")),
 ]

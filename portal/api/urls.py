@@ -14,6 +14,7 @@ from oauthapps.api.views import (
     OAuthClientRotateSecretView,
 )
 from portal.api.views import ApiDocsView, HelloView, MeView, NotFoundView, ScopesView
+from usage.api.views import RequestLogListView, UsageView
 from webhooks.api.views import (
     WebhookDeliveryListView,
     WebhookDeliveryRetryView,
@@ -49,6 +50,8 @@ v1 = [
     path("webhooks/<int:endpoint_id>/deliveries", WebhookDeliveryListView.as_view(), name="api-webhook-deliveries"),
     path("webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>/retry", WebhookDeliveryRetryView.as_view(),
          name="api-webhook-delivery-retry"),
+    path("usage", UsageView.as_view(), name="api-usage"),
+    path("request-logs", RequestLogListView.as_view(), name="api-request-logs"),
 ]
 
 urlpatterns = [
