@@ -41,6 +41,20 @@ DEFAULTS: dict[str, Any] = {
     "KEY_ALLOW_NO_EXPIRY": True,
     "KEY_ROTATION_GRACE_HOURS": 24,
     "KEY_ROTATION_MAX_GRACE_HOURS": 168,
+    # Webhooks (section 13). Seconds between the attempts of one delivery: 8 attempts in about 28 hours.
+    "WEBHOOKS_ALLOW_PRIVATE": False,
+    "WEBHOOK_RETRY_SCHEDULE": [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600],
+    "WEBHOOK_TIMEOUT_SECONDS": 10,
+    "WEBHOOK_DISABLE_AFTER_DAYS": 5,
+    "WEBHOOK_SECRET_OVERLAP_HOURS": 24,
+    "WEBHOOK_ATTEMPTS_KEPT_DAYS": 30,
+    # Key expiry notices (section 14), in days before the expiry.
+    "EXPIRY_NOTICE_DAYS": [7, 1],
+    # Usage counting and the request log (usage.recorder): on or off, how often each process writes its batch,
+    # and whether a thread of each process does it (off in tests, which flush by hand).
+    "USAGE_ENABLED": True,
+    "USAGE_FLUSH_SECONDS": 1.0,
+    "USAGE_BACKGROUND_FLUSH": True,
 }
 
 

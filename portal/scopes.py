@@ -20,6 +20,9 @@ PORTAL_SCOPES: dict[str, str] = {
     "team:read": "Read members and invitations",
     "team:write": "Invite and remove members",
     "audit:read": "Read the audit log",
+    "usage:read": "Read usage counts and the request log",
+    "webhooks:read": "Read webhook endpoints and their delivery log (never their secrets)",
+    "webhooks:write": "Register, change, test and delete webhook endpoints, and resend deliveries",
     ADMIN_SCOPE: "Everything, including every scope above",
 }
 

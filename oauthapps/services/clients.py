@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 
 from django.core.exceptions import ValidationError
@@ -12,6 +13,7 @@ from audit.services import audit_record
 from oauthapps.models import ACCESS_TOKEN_FORMATS, DEVICE_CODE_GRANT, DOT_GRANT_NAMES, OAuthClient, PluginCredential
 from oauthapps.redirects import clean_redirect_uris
 from oauthapps.server import GRANT_TYPES
+from portal import events
 from portal import scopes as scope_registry
 from portal.callers import Caller
 from portal.encryption import encrypt
@@ -76,6 +78,18 @@ def _clean_name(name: str | None) -> str:
     return name
 
 
+@functools.cache
+def _client_shape():
+    from oauthapps.api.views import OAuthClientOutput
+
+    return events.api_shape(OAuthClientOutput)
+
+
+def _publish_client_event(client: OAuthClient, event_type: str) -> None:
+    """The client as ``GET /api/v1/oauth-clients/{id}`` shows it, never its secret."""
+    events.publish(client.organization_id, event_type, lambda: _client_shape()(client))
+
+
 @transaction.atomic
 def oauth_client_create(
     *,
@@ -118,6 +132,7 @@ def oauth_client_create(
                  target=client, metadata={"clientId": client.client_id, "grantTypes": grants,
                                           "allowedScopes": client.allowed_scopes, "clientType": client_type,
                                           "accessTokenFormat": client.access_token_format})
+    _publish_client_event(client, "oauth_client.created")
     return client, secret
 
 
@@ -179,6 +194,7 @@ def oauth_client_rotate_secret(*, caller: Caller, client: OAuthClient) -> tuple[
         plugin.save(update_fields=["encrypted_secret", "updated_at"])
     audit_record(action="oauth_client.secret_rotated", actor=caller.audit_actor, organization=caller.organization,
                  target=client, metadata={"clientId": client.client_id})
+    _publish_client_event(client, "oauth_client.secret_rotated")
     return client, secret
 
 
@@ -187,6 +203,7 @@ def oauth_client_delete(*, caller: Caller, client: OAuthClient) -> None:
     """Delete a client; its tokens and grants go with it (database cascade), so they fail at once."""
     audit_record(action="oauth_client.deleted", actor=caller.audit_actor, organization=caller.organization,
                  target=client, metadata={"clientId": client.client_id})
+    _publish_client_event(client, "oauth_client.deleted")
     client.delete()
 
 
