@@ -27,12 +27,15 @@ from oauth2_provider.models import AccessToken, RefreshToken
 from oauth2_provider.settings import oauth2_settings
 
 from apikeys import crypto
+from apikeys.api.serializers import ApiKeyOutput
 from apikeys.models import ApiKey
 from apikeys.services import api_key_revoke
 from audit.services import audit_record
 from leaks.models import LeakReport
+from notifications.services import notify_api_key_leaked
 from oauthapps.services.tokens import oauth_access_tokens_revoke, oauth_tokens_revoke
 from oauthapps.validators import sha256
+from portal import events
 from portal.callers import Caller
 from portal.conf import portal_settings
 
@@ -188,15 +191,17 @@ def _where(finding: Finding) -> dict[str, str]:
 def announce_leak(report: LeakReport) -> None:
     """Tell the owners of a leaked credential, inside the transaction that revoked it.
 
-    Today this writes the audit event (``api_key.leaked``, or ``oauth_token.leaked``) with where the credential
-    was found and never the token. The ``api_key.leaked`` webhook and the mails to the key's maker and the
-    organization's owners belong here too, through ``portal.events`` and the ``notifications`` app, once those are
-    on main: this is the one place to wire them.
+    The audit event (``api_key.leaked``, or ``oauth_token.leaked``) with where the credential was found; for a key
+    also the ``api_key.leaked`` webhook (the key as the API shows it, with where it was found) and a mail to its
+    maker and the organization's owners. None of them holds the token.
     """
     if report.kind == LeakReport.Kind.API_KEY:
         key = report.api_key
         audit_record(action="api_key.leaked", actor=LeakReporter(report.via), organization_id=report.organization_id,
                      target=key, metadata={"publicId": key.public_id, **report.where})
+        shape = events.api_shape(ApiKeyOutput)
+        events.publish(report.organization_id, "api_key.leaked", lambda: {**shape(key), "leak": report.where})
+        notify_api_key_leaked(key=key, where=report.where)
     else:
         client = report.oauth_client
         audit_record(action="oauth_token.leaked", actor=LeakReporter(report.via),

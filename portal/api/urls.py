@@ -15,6 +15,15 @@ from oauthapps.api.views import (
     OAuthClientRotateSecretView,
 )
 from portal.api.views import ApiDocsView, HelloView, MeView, NotFoundView, ScopesView
+from usage.api.views import RequestLogListView, UsageView
+from webhooks.api.views import (
+    WebhookDeliveryListView,
+    WebhookDeliveryRetryView,
+    WebhookEndpointDetailView,
+    WebhookEndpointListView,
+    WebhookEndpointRotateSecretView,
+    WebhookEndpointTestView,
+)
 
 v1 = [
     path("hello", HelloView.as_view(), name="api-hello"),
@@ -36,6 +45,16 @@ v1 = [
     path("auth", JsonTokenView.as_view(), name="api-auth"),
     path("credentials/revoke", CredentialRevokeView.as_view(), name="api-credentials-revoke"),
     path("secret-scanning/github", GitHubSecretScanningView.as_view(), name="api-secret-scanning-github"),
+    path("webhooks", WebhookEndpointListView.as_view(), name="api-webhooks"),
+    path("webhooks/<int:endpoint_id>", WebhookEndpointDetailView.as_view(), name="api-webhook"),
+    path("webhooks/<int:endpoint_id>/rotate-secret", WebhookEndpointRotateSecretView.as_view(),
+         name="api-webhook-rotate-secret"),
+    path("webhooks/<int:endpoint_id>/test", WebhookEndpointTestView.as_view(), name="api-webhook-test"),
+    path("webhooks/<int:endpoint_id>/deliveries", WebhookDeliveryListView.as_view(), name="api-webhook-deliveries"),
+    path("webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>/retry", WebhookDeliveryRetryView.as_view(),
+         name="api-webhook-delivery-retry"),
+    path("usage", UsageView.as_view(), name="api-usage"),
+    path("request-logs", RequestLogListView.as_view(), name="api-request-logs"),
 ]
 
 urlpatterns = [

@@ -178,8 +178,8 @@ def test_a_report_of_1000_tokens_is_answered_in_time_with_a_bounded_number_of_qu
     assert len(tokens) == 1000
     started = time.monotonic()
     # One query for the keys (two batches of 500 at most), none for the malformed ones; then the writes of each
-    # real key's revocation, a fixed number per key.
-    with django_assert_max_num_queries(4 + 12 * len(real)):
+    # real key's revocation, its webhook event and its mail, a fixed number per key.
+    with django_assert_max_num_queries(4 + 16 * len(real)):
         response = report(tokens)
     elapsed = time.monotonic() - started
     assert response.status_code == 200
@@ -326,3 +326,34 @@ def test_a_report_whose_url_holds_nul_is_stored_without_it(report, app, make_key
     response = report([{"token": plaintext, "type": "t\x00", "url": "https://github.com/a\x00b", "source": "x"}])
     assert response.status_code == 200 and response.json()[0]["label"] == "true_positive"
     assert LeakReport.objects.get().url == "https://github.com/ab"
+
+
+def test_a_leaked_key_sends_the_webhook_and_mails_its_maker_and_the_owners_without_its_secret(
+        app, make_key, owner, developer, django_capture_on_commit_callbacks, settings):
+    from django.core import mail
+
+    from accounts.roles import Role
+    from accounts.selectors import member_caller
+    from portal.callers import Caller
+    from webhooks.models import WebhookEvent
+    from webhooks.services import webhook_endpoint_create
+
+    settings.PORTAL = {**settings.PORTAL, "WEBHOOKS_ALLOW_PRIVATE": True}
+    webhook_endpoint_create(caller=Caller.system(app.organization), url="http://127.0.0.1:9/hook",
+                            event_types=["api_key.leaked"])
+    from apikeys.services import api_key_create
+
+    key, plaintext = api_key_create(caller=member_caller(app.organization, developer, Role.DEVELOPER),
+                                    application=app, name="ci", scope_preset="READ_ONLY", environment="test")
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert revoke([plaintext]).status_code == 202
+
+    (event,) = WebhookEvent.objects.filter(type="api_key.leaked")
+    assert event.data["id"] == key.public_id and event.data["leak"]["via"] == "public"
+    (message,) = [m for m in mail.outbox if "leaked" in m.subject]
+    assert set(message.to) == {developer.email, owner.email}
+    assert key.public_id in message.body and plaintext not in message.body
+    assert plaintext not in json.dumps(event.data)
+    assert message.alternatives and plaintext not in message.alternatives[0][0]

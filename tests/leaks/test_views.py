@@ -62,3 +62,11 @@ def test_leak_reports_are_read_only_in_the_admin(report, app, make_key, staff_cl
     assert staff_client.get(reverse("admin:leaks_leakreport_add")).status_code == 403
     assert staff_client.post(reverse("admin:leaks_leakreport_change", args=[leak.pk]), {}).status_code == 403
     assert staff_client.get(reverse("admin:leaks_leakreport_delete", args=[leak.pk])).status_code == 403
+
+
+def test_the_key_page_says_where_the_key_was_found(report, app, make_key, login, viewer):
+    key, plaintext = make_key(app)
+    report([finding(plaintext, url="https://github.com/acme/shop/blob/main/.env")])
+    html = login(viewer).get(reverse("key-detail", args=[app.organization.slug, key.public_id])).content.decode()
+    assert "Leaked and revoked" in html and "https://github.com/acme/shop/blob/main/.env" in html
+    assert plaintext not in html

@@ -55,15 +55,18 @@ def serve():
             cwd=ROOT, env=env,
         )
         processes.append(process)
-        deadline = time.time() + 30
+        # Ready once a request is answered, not once the port is bound: on a loaded machine the master binds
+        # the port seconds before its workers have booted.
+        base, deadline = f"http://127.0.0.1:{port}", time.time() + 90
         while True:
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                return f"http://127.0.0.1:{port}"
-            except OSError:
-                if time.time() > deadline or process.poll() is not None:
-                    pytest.fail("gunicorn did not start")
-                time.sleep(0.2)
+                if requests.get(f"{base}/api/v1/scopes", timeout=30).status_code == 200:
+                    return base
+            except requests.RequestException:
+                pass
+            if time.time() > deadline or process.poll() is not None:
+                pytest.fail("gunicorn did not start")
+            time.sleep(0.2)
 
     yield _serve
     for process in processes:
@@ -94,7 +97,7 @@ def wait_for_a_fresh_window(response) -> int:
 def test_exactly_the_limit_gets_through_across_workers(gunicorn, app, make_key):
     _, key = make_key(app, "READ_ONLY", rate_limit_per_minute=LIMIT)
     url, headers = f"{gunicorn}/api/v1/hello", {"X-API-Key": key}
-    probe = requests.get(url, headers=headers, timeout=10)
+    probe = requests.get(url, headers=headers, timeout=30)
     assert probe.status_code == 200
     already_counted = wait_for_a_fresh_window(probe)
 
@@ -109,7 +112,7 @@ def test_the_default_limit_counted_with_the_cached_key_is_exact_across_workers(s
     base = serve(PORTAL_API_READ_RATE=f"{LIMIT}/m")
     _, key = make_key(app, "READ_ONLY")
     url, headers = f"{base}/api/v1/hello", {"X-API-Key": key}
-    probe = requests.get(url, headers=headers, timeout=10)
+    probe = requests.get(url, headers=headers, timeout=30)
     assert probe.status_code == 200 and probe.headers["X-RateLimit-Limit"] == str(LIMIT)
     already_counted = wait_for_a_fresh_window(probe)
 
