@@ -1,5 +1,6 @@
 # Two commands (see README.md):
-#   make dev   set everything up and serve the portal with demo data at http://localhost:8000
+#   make dev   set everything up and serve the portal with demo data at http://localhost:8000, with the
+#              background worker and its scheduler beside it (Ctrl-C stops them all)
 #   make test  run the whole test suite
 # Both create .venv and install the pinned dependencies of pyproject.toml on first use, and only
 # reinstall when pyproject.toml changes.
@@ -16,10 +17,14 @@ PYTEST_ARGS ?=
 
 .PHONY: dev test install browser-deps
 
+# The background worker and its scheduler (Celery beat) run beside the server, on the embedded broker unless
+# REDIS_URL is set. Ctrl-C stops both: the shell's trap ends the worker whenever the server ends, however it ends.
 dev: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
-	@echo "Serving the portal at http://localhost:$(PORT)/ (sign in with the demo login above; Ctrl-C stops it)"
+	@echo "Serving the portal at http://localhost:$(PORT)/ with the background worker (sign in with the demo login above; Ctrl-C stops both)"
+	@$(BIN)/celery -A portal worker --beat --loglevel INFO & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install browser-deps

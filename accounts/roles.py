@@ -44,6 +44,6 @@ def role_ceiling(role: str) -> list[str]:
     table = scope_registry.presets()
     if role in (Role.OWNER, Role.ADMIN):
         return table["ADMIN"]
-    if role == Role.DEVELOPER:
-        return table["STANDARD"]
-    return table["READ_ONLY"]
+    ceiling = table["STANDARD"] if role == Role.DEVELOPER else table["READ_ONLY"]
+    # OpenID Connect's scopes describe the person themselves: every role may share them.
+    return [*ceiling, *(s for s in scope_registry.IDENTITY_SCOPES if s not in ceiling)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import timedelta
 from importlib import import_module
@@ -20,15 +21,28 @@ from accounts.selectors import browser_label, personal_organization
 from accounts.two_factor import has_second_factor
 from accounts.verification import require_verified_email
 from audit.services import audit_record
+from notifications.services import invitation_mail_queue
+from portal import events
 from portal.callers import Caller
 from portal.conf import portal_settings
 from portal.hashing import keyed_hash, new_token
-from portal.mail import send_mail_after_commit
 
 logger = logging.getLogger(__name__)
 
 INVITATION_HASH_PURPOSE = "invitation"
 SESSION_CURRENT_ORG = "current_org"  # the organization a session last opened in the dashboard
+
+
+@functools.cache
+def _member_shape():
+    from accounts.api.views import MemberOutput
+
+    return events.api_shape(MemberOutput)
+
+
+def _publish_member_event(membership: Membership, event_type: str) -> None:
+    """The member as ``GET /api/v1/members`` shows them."""
+    events.publish(membership.organization_id, event_type, lambda: _member_shape()(membership))
 
 
 def _unique_slug(name: str, slug: str | None = None) -> str:
@@ -59,6 +73,7 @@ def organization_create(*, name: str, owner: User, actor: object, slug: str | No
                  metadata={"slug": organization.slug})
     audit_record(action="member.added", actor=actor, organization=organization, target=membership,
                  target_label=owner.email, metadata={"role": Role.OWNER})
+    _publish_member_event(membership, "member.added")
     return organization
 
 
@@ -259,8 +274,9 @@ def invitation_url(token: str) -> str:
 
 
 @transaction.atomic
-def invitation_create(*, caller: Caller, email: str, role: str) -> tuple[Invitation, str]:
-    """Invite ``email`` with ``role``. Returns the invitation and its token, which goes only by e-mail.
+def invitation_create(*, caller: Caller, email: str, role: str, notify: bool = True) -> tuple[Invitation, str]:
+    """Invite ``email`` with ``role``. Returns the invitation and its token, which goes only by e-mail (queued
+    for the worker; ``notify=False`` for a caller that accepts it at once, such as the demo data).
 
     A new invitation to the same address replaces the pending one.
     """
@@ -291,14 +307,9 @@ def invitation_create(*, caller: Caller, email: str, role: str) -> tuple[Invitat
                  target_label=email, metadata={"role": role, "replaced": replaced})
     url = invitation_url(token)
     inviter = actor.email if isinstance(actor, User) else organization.name
-    send_mail_after_commit(
-        subject=f"You are invited to {organization.name}",
-        body=(
-            f"{inviter} invited you to join {organization.name} as {role} on the developer portal.\n\n"
-            f"Accept within {portal_settings.INVITATION_TTL_DAYS} days: {url}\n"
-        ),
-        to=[email],
-    )
+    if notify:
+        invitation_mail_queue(organization=organization, email=email, role=role, inviter=inviter, url=url,
+                              ttl_days=portal_settings.INVITATION_TTL_DAYS)
     return invitation, token
 
 
@@ -337,6 +348,7 @@ def invitation_accept(*, token: str, user: User) -> Membership:
     if created:
         audit_record(action="member.added", actor=user, organization=invitation.organization,
                      target=membership, target_label=user.email, metadata={"role": membership.role})
+        _publish_member_event(membership, "member.added")
     return membership
 
 
@@ -380,6 +392,7 @@ def membership_change_role(*, caller: Caller, membership: Membership, role: str)
     membership.save(update_fields=["role"])
     audit_record(action="member.role_changed", actor=caller.audit_actor, organization=organization, target=membership,
                  target_label=membership.user.email, metadata={"from": old_role, "to": role})
+    _publish_member_event(membership, "member.role_changed")
     return membership
 
 
@@ -410,6 +423,7 @@ def membership_remove(*, caller: Caller, membership: Membership, revoke_credenti
                  target_label=membership.user.email,
                  metadata={"role": membership.role, "left": leaving, "revokedCredentials": revoke_credentials,
                            "revoked": revoked})
+    _publish_member_event(membership, "member.removed")
     membership.delete()
     _sessions_forget_organization(membership.user, membership.organization.slug)
     return revoked

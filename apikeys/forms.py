@@ -63,8 +63,10 @@ class ApiKeyCreateForm(forms.Form):
         ]
         self.fields["scope_preset"].initial = "READ_ONLY"
         self.fields["scopes"].choices = [(name, f"{name} — {text}") for name, text in registry.items()]
+        # OpenID Connect's scopes describe a person signing in; a key acts for no one, so they are not offered.
         self.fields["scopes"].widget.choices = [
-            (name, f"{name} — {text}") for name, text in registry.items() if name in grantable
+            (name, f"{name} — {text}") for name, text in registry.items()
+            if name in grantable and name not in scope_registry.IDENTITY_SCOPES
         ]
 
         maximum = portal_settings.KEY_MAX_EXPIRY_DAYS

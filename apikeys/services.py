@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime, timedelta
 
@@ -16,6 +17,7 @@ from apikeys.models import ApiKey
 from apikeys.validators import allowed_ip_ranges
 from applications.models import Application
 from audit.services import audit_record
+from portal import events
 from portal import scopes as scope_registry
 from portal.callers import Caller
 from portal.conf import portal_settings
@@ -23,6 +25,20 @@ from portal.housekeeping import Progress, purge
 from portal.validators import clean_rate_limit
 
 logger = logging.getLogger(__name__)
+
+
+@functools.cache
+def _key_shape():
+    from apikeys.api.serializers import ApiKeyOutput
+
+    return events.api_shape(ApiKeyOutput)
+
+
+def _publish_key_event(key: ApiKey, event_type: str, **extra: object) -> None:
+    """The key as ``GET /api/v1/api-keys/{id}`` shows it (built only if a webhook endpoint wants it)."""
+    events.publish(key.organization_id, event_type, lambda: {**_key_shape()(key), **extra})
+
+
 
 
 def _clean_expiry(caller: Caller, expires_in_days: int | None) -> timezone.datetime | None:
@@ -100,6 +116,7 @@ def api_key_create(
     audit_record(action="api_key.created", actor=caller.audit_actor, organization=caller.organization, target=key,
                  metadata={"publicId": key.public_id, "scopes": resolved_scopes, "environment": environment,
                            "application": application.name})
+    _publish_key_event(key, "api_key.created")
     return key, plaintext
 
 
@@ -129,6 +146,7 @@ def api_key_revoke(*, caller: Caller, key: ApiKey, reason: str = "") -> ApiKey:
         key.save(update_fields=["revoked_at"])
         audit_record(action="api_key.revoked", actor=caller.audit_actor, organization=caller.organization,
                      target=key, metadata={"publicId": key.public_id, **({"reason": reason} if reason else {})})
+        _publish_key_event(key, "api_key.revoked")
     return key
 
 
@@ -168,6 +186,7 @@ def api_key_rotate(*, caller: Caller, key: ApiKey, grace_period_hours: int | Non
     audit_record(action="api_key.rotated", actor=caller.audit_actor, organization=caller.organization, target=key,
                  metadata={"publicId": key.public_id, "newPublicId": new_key.public_id,
                            "gracePeriodHours": grace_period_hours})
+    _publish_key_event(new_key, "api_key.rotated", rotatedKeyId=key.public_id)
     return new_key, plaintext
 
 

@@ -15,13 +15,14 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from accounts.roles import Role
+from accounts.roles import Role, can_manage_credentials
 from accounts.selectors import OrgAccess, access_organization_by_slug
 from apikeys.forms import ApiKeyCreateForm, ApiKeyRotateForm
 from apikeys.models import ApiKey
 from apikeys.selectors import access_api_key_by_id
 from apikeys.services import api_key_create, api_key_revoke, api_key_rotate
 from applications.selectors import access_application_by_id
+from audit.selectors import target_audit_events
 from portal import scopes as scope_registry
 from portal.forms import add_service_errors, posted_data
 from portal.showonce import show_once_page, show_once_redirect
@@ -82,6 +83,23 @@ def key_created(request: HttpRequest, slug: str) -> HttpResponse:
             "scope_descriptions": scope_registry.describe(secret.get("scopes") or []),
         },
     )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def key_detail(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
+    """Everything a key holds but its secret, its history and its usage. Every member may read it."""
+    access = access_organization_by_slug(request.user, slug)
+    key = access_api_key_by_id(access.organization, public_id)
+    context = {
+        "access": access,
+        "key": key,
+        "scope_descriptions": scope_registry.describe(key.scopes),
+        "history": target_audit_events(access.organization, key),
+        "can_manage": can_manage_credentials(access.role),
+        "can_rotate": _can_rotate(key),
+    }
+    return render(request, "apikeys/key_detail.html", context)
 
 
 @login_required

@@ -5,6 +5,11 @@
     .venv/bin/python bench/api_bench.py --postgres --redis                # with the credential cache, limits off/on
     .venv/bin/python bench/api_bench.py --postgres --redis --ratelimits   # rate limiting on and off
     .venv/bin/python bench/api_bench.py --oauth                           # client secrets, Bearer tokens
+    .venv/bin/python bench/api_bench.py --jwt                             # JWT against opaque access tokens
+    .venv/bin/python bench/api_bench.py --webhooks                        # POST /api/v1/api-keys, endpoint or not
+    .venv/bin/python bench/api_bench.py --usage                           # usage counting and the log on/off
+    .venv/bin/python bench/api_bench.py --postgres --redis --usage        # the same, counts through Redis
+    .venv/bin/python bench/api_bench.py --postgres --request-log          # newest 50 of a key, 10k vs 10M rows
 
 Each server is gunicorn on loopback, loaded with wrk (``apt-get install wrk``), so it measures what a client
 sees. Cases are run in interleaved rounds (``--rounds``). Each ratio is printed three ways: from the best
@@ -57,11 +62,13 @@ def base_env(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
         "PYTHONWARNINGS": "ignore",
     }
     if args.postgres:
-        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/portal_bench{args.pg_options}"
+        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{args.database}{args.pg_options}"
     else:
         env["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
     if args.redis:
-        env["REDIS_URL"] = "redis://127.0.0.1:6379/14"
+        env["REDIS_URL"] = f"redis://127.0.0.1:6379/{args.redis_db}"
+    # The embedded broker in a folder of this run (jobs are enqueued, no worker takes them).
+    env["PORTAL_CELERY_FOLDER"] = str(workdir / "celery")
     return env
 
 
@@ -77,7 +84,7 @@ def labelled(output: str, label: str) -> str:
 
 def prepare_database(args: argparse.Namespace, env: dict[str, str]) -> dict[str, str]:
     if args.postgres:
-        for sql in ("DROP DATABASE IF EXISTS portal_bench", "CREATE DATABASE portal_bench"):
+        for sql in (f"DROP DATABASE IF EXISTS {args.database}", f"CREATE DATABASE {args.database}"):
             subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql], check=True, capture_output=True)
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "create_organization", "Bench", "--owner", "bench@example.com", "--slug", "bench")
@@ -121,10 +128,27 @@ def serve(env: dict[str, str], workers: int):
                 time.sleep(0.2)
         base = f"http://127.0.0.1:{port}"
         subprocess.run(["wrk", "-t1", "-c4", "-d1s", f"{base}/api/v1/scopes"], capture_output=True, check=True)
+        serve.pids[base] = process.pid
         yield base
     finally:
         process.terminate()
         process.wait(10)
+
+
+serve.pids = {}  # base URL -> gunicorn master's pid, for server_cpu_seconds
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """CPU time gunicorn's workers (the master's children) have used, from /proc: what the server itself spends,
+    which other work on a shared machine does not move."""
+    total = 0.0
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += (task / "children").read_text().split()
+    for child in children:
+        fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def busy_cpu_seconds() -> float:
@@ -136,20 +160,24 @@ def busy_cpu_seconds() -> float:
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
-def wrk(url: str, seconds: int, connections: int, header: str | None = None, body: str | None = None) -> dict:
+def wrk(url: str, seconds: int, connections: int, header: str | None = None, body: str | None = None,
+        content_type: str = "application/x-www-form-urlencoded") -> dict:
     # A 30 s time-out: wrk's default of 2 s drops slow requests (a PBKDF2 token request) from the count.
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "--latency"]
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         if body is not None:  # wrk sends a body only from a Lua script
-            script.write(f'wrk.method = "POST"\nwrk.body = "{body}"\n'
-                         'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n')
+            script.write(f'wrk.method = "POST"\nwrk.body = [[{body}]]\n'
+                         f'wrk.headers["Content-Type"] = "{content_type}"\n')
             script.flush()
             command += ["-s", script.name]
         if header:
             command += ["-H", header]
+        server_pid = next((pid for base, pid in serve.pids.items() if url.startswith(base)), None)
         busy_before = busy_cpu_seconds()
+        server_before = server_cpu_seconds(server_pid) if server_pid else 0.0
         output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
         busy = busy_cpu_seconds() - busy_before
+        server = server_cpu_seconds(server_pid) - server_before if server_pid else 0.0
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     requests_done = int(re.search(r"(\d+) requests in", output).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
@@ -163,37 +191,47 @@ def wrk(url: str, seconds: int, connections: int, header: str | None = None, bod
 
     return {"rps": rps, "p50": percentile("50"), "p99": percentile("99"),
             "errors": int(non_2xx.group(1)) if non_2xx else 0,
-            "cpu_us": busy / max(1, requests_done) * 1e6}  # machine CPU per request: server, database, cache, wrk
+            "cpu_us": busy / max(1, requests_done) * 1e6,  # machine CPU per request: server, database, cache, wrk
+            "server_us": server / max(1, requests_done) * 1e6}  # the gunicorn workers' own CPU per request
 
 
-def compare(args: argparse.Namespace, cases: list[tuple], ratios: list[tuple[str, int, int, str]]) -> None:
+def compare(args: argparse.Namespace, cases: list[tuple], ratios: list[tuple[str, int, int, str]],
+            content_type: str = "application/x-www-form-urlencoded") -> None:
     """Run ``cases`` (label, url, header, body) in interleaved rounds; print the best round of each, and each
     ratio twice: from the best rounds, and as the median of the ratios within each round (the two cases of a
     round run a few seconds apart, so a machine that slows down or speeds up between rounds moves both)."""
     for _label, url, header, body in cases:  # warm every worker's code paths for each case, uncounted
-        wrk(url, 1, args.connections, header, body)
+        wrk(url, 1, args.connections, header, body, content_type)
     time.sleep(3)
     rounds: list[dict[str, dict]] = []
     for _round in range(args.rounds):
         results = {}
         for label, url, header, body in cases:
-            results[label] = wrk(url, args.seconds, args.connections, header, body)
+            results[label] = wrk(url, args.seconds, args.connections, header, body, content_type)
             time.sleep(3)  # let requests still in flight (a slow hash takes a second) finish before the next case
         rounds.append(results)
     best = {label: max((r[label] for r in rounds), key=lambda result: result["rps"]) for label, *_ in cases}
     for label, *_ in cases:
         r = best[label]
         print(f"  {label:58} {r['rps']:8.1f} req/s   p50 {r['p50']:8.2f} ms   p99 {r['p99']:8.2f} ms"
-              f"   non-2xx {r['errors']}   {statistics.median(x[label]['cpu_us'] for x in rounds):6.0f} us CPU/req")
+              f"   non-2xx {r['errors']}   {statistics.median(x[label]['cpu_us'] for x in rounds):6.0f} us CPU/req"
+              f"   {statistics.median(x[label]['server_us'] for x in rounds):6.0f} us server CPU/req")
     for text, numerator, denominator, target in ratios:
         top, bottom = cases[numerator][0], cases[denominator][0]
-        per_round = sorted(r[top]["rps"] / r[bottom]["rps"] for r in rounds)
+        # A round in which a shared machine stalled wrk (no request done) says nothing: it is left out.
+        counted = [r for r in rounds if r[top]["rps"] > 0 and r[bottom]["rps"] > 0 and r[top]["server_us"] > 0]
+        if not counted:
+            print(f"  {text}: no round completed both cases")
+            continue
+        per_round = sorted(r[top]["rps"] / r[bottom]["rps"] for r in counted)
         # Throughput is bound by CPU here, so the ratio of CPU per request is the ratio of throughputs a
         # machine whose CPU is not shared would see.
-        cpu = statistics.median(r[bottom]["cpu_us"] / r[top]["cpu_us"] for r in rounds)
+        cpu = statistics.median(r[bottom]["cpu_us"] / r[top]["cpu_us"] for r in counted)
+        server = statistics.median(r[bottom]["server_us"] / r[top]["server_us"] for r in counted)
         print(f"  {text}: {best[top]['rps'] / best[bottom]['rps']:.2f} from the best rounds, "
               f"{statistics.median(per_round):.2f} median of {len(per_round)} rounds "
-              f"({min(per_round):.2f}-{max(per_round):.2f}), {cpu:.2f} from CPU per request ({target})")
+              f"({min(per_round):.2f}-{max(per_round):.2f}), {cpu:.2f} from CPU per request, "
+              f"{server:.2f} from the server's own CPU per request ({target})")
 
 
 def key_auth_rounds(args, env, data) -> None:
@@ -228,6 +266,103 @@ def ratelimit_rounds(args, env, data) -> None:
         ], [("limits on / limits off", 1, 0, "target: at least 0.90")])
 
 
+def usage_rounds(args, env, data) -> None:
+    """Key-authenticated GET /api/v1/hello with usage counting and the request log on, against off (the per-credential
+    limits off in both, so that only the usage work differs). Counting appends to a buffer in each worker; a thread
+    writes it once a second (to the database, or with --redis the counts to Redis), so the cost is that append and
+    the thread's batched writes."""
+    header = f"X-API-Key: {data['key']}"
+    with ExitStack() as stack:
+        off = stack.enter_context(serve({**env, "PORTAL_USAGE": "off"}, args.workers))
+        on = stack.enter_context(serve({**env, "PORTAL_USAGE": "on"}, args.workers))
+        compare(args, [
+            ("GET /api/v1/hello with a key, usage off", f"{off}/api/v1/hello", header, None),
+            ("GET /api/v1/hello with a key, usage on", f"{on}/api/v1/hello", header, None),
+        ], [("usage on / usage off", 1, 0, "target: at least 0.95")])
+    # The same work in-process, in CPU time, which a busy machine moves far less than throughput: what a request
+    # pays (an id, and the append to the buffer), and what the flush thread pays per request it writes.
+    script = """
+import time, django
+django.setup()
+from types import SimpleNamespace
+from django.conf import settings
+from django.http import HttpResponse
+from django.test import RequestFactory
+from apikeys.models import ApiKey
+from portal.api.observe import request_id_for
+from portal.conf import portal_settings
+from usage.recorder import recorder
+settings.PORTAL["USAGE_BACKGROUND_FLUSH"] = False  # flushed below, by hand
+portal_settings.reload()
+key = ApiKey.objects.get(name="bench")
+request = RequestFactory().get("/api/v1/hello", HTTP_USER_AGENT="bench")
+request.auth = SimpleNamespace(auth_type="api_key", credential=key, organization_id=key.organization_id)
+response, n = HttpResponse(), 5000
+best_record = best_flush = best_flush_cpu = float("inf")
+for _ in range(5):
+    start = time.process_time()
+    for _ in range(n):
+        request.request_id = request_id_for(request)
+        recorder.observe(request, response, time.time(), 0.001)
+    best_record = min(best_record, (time.process_time() - start) / n * 1e6)
+    start, cpu = time.perf_counter(), time.process_time()
+    recorder.flush()
+    best_flush = min(best_flush, (time.perf_counter() - start) / n * 1e6)
+    best_flush_cpu = min(best_flush_cpu, (time.process_time() - cpu) / n * 1e6)
+print(f"  in the request: an X-Request-Id and the count and log row appended: {best_record:.1f} us CPU a request")
+print(f"  in the flush thread: {best_flush_cpu:.1f} us CPU of the worker, {best_flush:.1f} us in all (the database's"
+      f" share included) a request, in batches of {n:,}")
+"""
+    subprocess.run([PYTHON, "-c", script], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"},
+                   check=True)
+
+
+def request_log_rounds(args, env, data) -> None:
+    """Listing the newest 50 requests of one key (what GET /api/v1/request-logs?apiKeyId= runs), with a small and a
+    large log, in-process; a bare query timed beside each shows how fast the machine was at that moment."""
+    script = f"""
+import time, django
+django.setup()
+from django.db import connection
+from apikeys.models import ApiKey
+from bench.fill import fill_request_log
+from usage.selectors import organization_request_logs
+key = ApiKey.objects.get(name="bench")
+def timed(n=300, rounds=5):
+    best = float("inf")
+    for _ in range(rounds):
+        assert len(list(organization_request_logs(key.organization, api_key=key)[:51])) == 51
+        start = time.perf_counter()
+        for _ in range(n):
+            list(organization_request_logs(key.organization, api_key=key)[:51])
+        best = min(best, (time.perf_counter() - start) / n * 1e6)
+    return best
+def bare_query(n=2000, rounds=5):
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(n):
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+                cursor.fetchone()
+        best = min(best, (time.perf_counter() - start) / n * 1e6)
+    return best
+started = time.time()
+fill_request_log(key, {args.small_log})
+floor_small, small = bare_query(), timed()
+fill_request_log(key, {args.large_log})
+print(f"  filled {args.large_log:,} rows in {{time.time() - started:.0f}} s")
+floor_large, large = bare_query(), timed()
+print(f"  a bare SELECT 1 through Django (the floor of any query): {{floor_small:.1f}} us, then {{floor_large:.1f}} us")
+print(f"  newest 50 of one key with {args.small_log:>10,} rows in the log: {{small:7.1f}} us")
+print(f"  newest 50 of one key with {args.large_log:>10,} rows in the log: {{large:7.1f}} us")
+print(f"  large / small: {{large / small:.2f}}, {{(large / floor_large) / (small / floor_small):.2f}} against the floor"
+      f" (target: at most 1.50)")
+"""  # noqa: S608 (Python source for a subprocess, not SQL)
+    subprocess.run([PYTHON, "-c", script], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"},
+                   check=True)
+
+
 def oauth_rounds(args, env, data) -> None:
     clients = prepare_oauth(env)
     with serve(env, args.workers) as base:
@@ -249,6 +384,98 @@ def oauth_rounds(args, env, data) -> None:
             ("POST /oauth/token/, DOT's default hash (PBKDF2)", f"{base}/oauth/token/", None, form("slow")),
         ], [("token requests, keyed hash / PBKDF2", 2, 3, "target: at least 50"),
             ("Bearer token throughput / API key", 1, 0, "target: at least 0.90")])
+
+
+def jwt_rounds(args, env, data) -> None:
+    """``GET /api/v1/hello`` with a JWT access token (RFC 9068) against an opaque one, in the same run: the portal
+    looks both up by their SHA-256, so the JWT's only extra cost is hashing ~800 bytes instead of 30. Then a JWT
+    verified as a service elsewhere would, with the JWKS alone (jwcrypto, signature and claims), in-process."""
+    import json
+
+    import requests
+    from jwcrypto import jwk, jwt
+
+    clients = {}
+    for name, token_format in (("opaque", "opaque"), ("jwt", "jwt")):
+        out = manage(env, "create_oauth_client", "--org", "bench", "--name", name, "--grant", "client_credentials",
+                     "--scopes", "apps:read", "--access-token-format", token_format)
+        clients[name] = (labelled(out, "client_id"), labelled(out, "client_secret"))
+    with serve(env, args.workers) as base:
+        tokens = {}
+        for name, (client_id, secret) in clients.items():
+            answer = requests.post(f"{base}/oauth/token/", data={"grant_type": "client_credentials"},
+                                   auth=(client_id, secret), timeout=30).json()
+            tokens[name] = answer["access_token"]
+            print(f"  {name} access token: {len(answer['access_token'])} characters, expires_in {answer['expires_in']}")
+        # A JWT lives 5 minutes: the rounds must end before it does.
+        if 2 * args.rounds * (args.seconds + 3) + 30 > 280:
+            raise SystemExit("--rounds x --seconds too long for a JWT's 5 minutes")
+        compare(args, [
+            ("GET /api/v1/hello with an opaque access token", f"{base}/api/v1/hello",
+             f"Authorization: Bearer {tokens['opaque']}", None),
+            ("GET /api/v1/hello with a JWT access token", f"{base}/api/v1/hello",
+             f"Authorization: Bearer {tokens['jwt']}", None),
+        ], [("JWT / opaque throughput", 1, 0, "target: at least 0.90")])
+        key_set = jwk.JWKSet.from_json(requests.get(f"{base}/oauth/jwks/", timeout=30).text)
+    n, best = 2000, float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(n):
+            verified = jwt.JWT(jwt=tokens["jwt"], key=key_set, expected_type="JWS")
+        best = min(best, (time.perf_counter() - start) / n * 1e6)
+    claims = json.loads(verified.claims)
+    print(f"  verify one JWT access token with the JWKS alone (jwcrypto, RS256 and exp): {best:7.1f} us"
+          f" (org {claims['org']}, scope {claims['scope']})")
+    # The portal's own check of each, in-process (best of 5): steadier than throughput on a busy machine.
+    timing = f"""
+import time, django
+django.setup()
+from oauthapps.verification import verify_access_token
+def timed(token, n=2000):
+    best = float("inf")
+    for _ in range(5):
+        assert verify_access_token(token) is not None
+        start = time.perf_counter()
+        for _ in range(n):
+            verify_access_token(token)
+        best = min(best, (time.perf_counter() - start) / n * 1e6)
+    return best
+opaque, signed = timed({tokens['opaque']!r}), timed({tokens['jwt']!r})
+print(f"  the portal's check of an opaque access token: {{opaque:7.1f}} us, of a JWT one: {{signed:7.1f}} us"
+      f" (JWT / opaque: {{signed / opaque:.2f}})")
+"""
+    subprocess.run([PYTHON, "-c", timing], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"},
+                   check=True)
+def webhook_rounds(args, env, data) -> None:
+    """``POST /api/v1/api-keys`` in an organization without a webhook endpoint and in one with an endpoint that
+    takes ``api_key.created``, on the same server: the second also writes the outbox rows in the request's
+    transaction and hands the delivery to the broker after commit (no worker runs, so nothing is sent)."""
+    def organization(slug: str) -> tuple[str, int]:
+        manage(env, "create_organization", slug.title(), "--owner", f"{slug}@example.com", "--slug", slug)
+        key = labelled(manage(env, "issue_api_key", "--org", slug, "--name", "maker", "--preset", "ADMIN",
+                              "--app", "Bench"), "key")
+        app_id = manage(env, "shell", "-c", "from applications.models import Application; "
+                        f"print(Application.objects.get(organization__slug={slug!r}, name='Bench').pk)")
+        return key, int(app_id.split()[-1])
+
+    plain_key, plain_app = organization("plain")
+    hooked_key, hooked_app = organization("hooked")
+    manage(env, "shell", "-c",
+           "from accounts.models import Organization; from portal.callers import Caller; "
+           "from webhooks.services import webhook_endpoint_create; "
+           "webhook_endpoint_create(caller=Caller.system(Organization.objects.get(slug='hooked')), "
+           "url='https://hooks.bench.invalid/portal', event_types=['api_key.created'])")
+
+    def body(app_id: int) -> str:
+        return f'{{"name": "bench", "applicationId": {app_id}, "scopePreset": "READ_ONLY", "environment": "test"}}'
+
+    with serve(env, args.workers) as base:
+        compare(args, [
+            ("POST /api/v1/api-keys, no webhook endpoint", f"{base}/api/v1/api-keys", f"X-API-Key: {plain_key}",
+             body(plain_app)),
+            ("POST /api/v1/api-keys, an endpoint takes api_key.created", f"{base}/api/v1/api-keys",
+             f"X-API-Key: {hooked_key}", body(hooked_app)),
+        ], [("with an endpoint / without", 1, 0, "target: at least 0.90")], content_type="application/json")
 
 
 def verification_rounds(args, env, data) -> None:
@@ -310,6 +537,15 @@ def main() -> None:
     parser.add_argument("--redis", action="store_true", help="Redis on 127.0.0.1:6379 as the cache")
     parser.add_argument("--ratelimits", action="store_true", help="only: rate limiting on and off (use --redis)")
     parser.add_argument("--oauth", action="store_true", help="only: client-secret hashing and Bearer tokens")
+    parser.add_argument("--jwt", action="store_true", help="only: JWT against opaque access tokens, JWKS verification")
+    parser.add_argument("--webhooks", action="store_true", help="only: making keys with and without an endpoint")
+    parser.add_argument("--usage", action="store_true", help="only: usage counting and the request log on and off")
+    parser.add_argument("--request-log", action="store_true",
+                        help="only: listing the newest 50 requests of a key, small log against large (use --postgres)")
+    parser.add_argument("--small-log", type=int, default=10_000)
+    parser.add_argument("--large-log", type=int, default=10_000_000)
+    parser.add_argument("--database", default="portal_bench", help="PostgreSQL database (dropped and made again)")
+    parser.add_argument("--redis-db", type=int, default=14, help="Redis database number")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=10)
@@ -330,6 +566,14 @@ def main() -> None:
             ratelimit_rounds(args, env, data)
         elif args.oauth:
             oauth_rounds(args, env, data)
+        elif args.jwt:
+            jwt_rounds(args, env, data)
+        elif args.webhooks:
+            webhook_rounds(args, env, data)
+        elif args.usage:
+            usage_rounds(args, env, data)
+        elif args.request_log:
+            request_log_rounds(args, env, data)
         else:
             key_auth_rounds(args, env, data)
             if not args.skip_verify:

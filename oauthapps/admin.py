@@ -22,6 +22,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from oauth2_provider.models import (
+    DeviceGrant,
     get_access_token_model,
     get_application_model,
     get_grant_model,
@@ -31,7 +32,8 @@ from oauth2_provider.models import (
 
 from applications.forms import ApplicationChoiceField
 from applications.models import Application
-from oauthapps.models import OAuthClient
+from oauthapps.forms import ACCESS_TOKEN_FORMAT_HELP
+from oauthapps.models import ACCESS_TOKEN_FORMATS, OAuthClient, SigningKey
 from oauthapps.server import GRANT_TYPES
 from oauthapps.services.clients import oauth_client_create, oauth_client_delete, oauth_client_rotate_secret
 from oauthapps.services.tokens import oauth_access_tokens_revoke, oauth_tokens_revoke
@@ -89,6 +91,10 @@ class OAuthClientAddForm(forms.Form):
     )
     allowed_scopes = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
     rate_limit_per_minute = forms.IntegerField(label="Rate limit (requests a minute)", required=False, min_value=1)
+    access_token_format = forms.ChoiceField(
+        label="Access token format", choices=[(f, f) for f in ACCESS_TOKEN_FORMATS], initial="opaque",
+        widget=forms.RadioSelect, help_text=ACCESS_TOKEN_FORMAT_HELP, required=False,
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -102,15 +108,16 @@ class OAuthClientAdmin(ShowOnceAddMixin, admin.ModelAdmin):
     show_once_kind = "admin_oauth_client"
     show_once_title = "Your new OAuth client"
 
-    list_display = ("name", "client_id", "organization", "application", "client_type", "grants_display", "created",
-                    "revoked_at")
+    list_display = ("name", "client_id", "organization", "application", "client_type", "grants_display",
+                    "access_token_format", "created", "revoked_at")
     list_select_related = ("organization", "application")
-    list_filter = (("organization", admin.RelatedOnlyFieldListFilter), "client_type")
+    list_filter = (("organization", admin.RelatedOnlyFieldListFilter), "client_type", "access_token_format")
     search_fields = ("=client_id", "name", "organization__slug")
     date_hierarchy = "created"
     actions = ("rotate_secret",)
     fields = ("name", "client_id", "organization", "application", "client_type", "grant_types", "redirect_uris",
-              "allowed_scopes", "rate_limit_per_minute", "created_by", "created", "updated", "revoked_at")
+              "allowed_scopes", "rate_limit_per_minute", "access_token_format", "created_by", "created", "updated",
+              "revoked_at")
     readonly_fields = fields
     # Never on any page: the secret (hashed or not), whether it is hashed, and consent skipping (always off).
     exclude = ("client_secret", "hash_client_secret", "skip_authorization")
@@ -135,6 +142,7 @@ class OAuthClientAdmin(ShowOnceAddMixin, admin.ModelAdmin):
             redirect_uris=[line.strip() for line in (data["redirect_uris"] or "").splitlines() if line.strip()],
             allowed_scopes=data["allowed_scopes"],
             rate_limit_per_minute=data["rate_limit_per_minute"],
+            access_token_format=data["access_token_format"] or "opaque",
         )
         return client, self._payload(client, secret)
 
@@ -151,7 +159,8 @@ class OAuthClientAdmin(ShowOnceAddMixin, admin.ModelAdmin):
             "secrets": secrets,
             "details": [["Name", client.name], ["Organization", client.organization.name],
                         ["Application", client.application.name], ["Type", client.client_type],
-                        ["Grants", ", ".join(client.grant_types)], ["Scopes", " ".join(client.allowed_scopes)]],
+                        ["Grants", ", ".join(client.grant_types)], ["Scopes", " ".join(client.allowed_scopes)],
+                        ["Access tokens", client.access_token_format]],
             "snippet": snippet,
             "object_url": reverse("admin:oauthapps_oauthclient_change", args=[client.pk]),
         }
@@ -258,3 +267,30 @@ class IDTokenAdmin(ReadOnlyObjectMixin, admin.ModelAdmin):
     actions = None
     fields = ("jti", "application", "user", "scope", "created", "expires")
     readonly_fields = fields
+
+
+@admin.register(DeviceGrant)
+class DeviceGrantAdmin(ReadOnlyObjectMixin, admin.ModelAdmin):
+    """Device authorizations (RFC 8628) waiting or decided; the device code is stored only as a hash and never
+    shown."""
+
+    list_display = ("id", "client_id", "user", "status", "scope", "expires")
+    list_select_related = ("user",)
+    list_filter = ("status",)
+    search_fields = ("=client_id", "user__email")
+    actions = None
+    fields = ("id", "client_id", "user", "status", "scope", "interval", "expires", "last_checked")
+    readonly_fields = fields
+    exclude = ("device_code", "user_code")
+
+
+@admin.register(SigningKey)
+class SigningKeyAdmin(ReadOnlyObjectMixin, admin.ModelAdmin):
+    """The keys that sign ID tokens and JWT access tokens: their public part only (``manage.py
+    rotate_signing_key`` makes a new one)."""
+
+    list_display = ("kid", "created_at", "retired_at")
+    actions = None
+    fields = ("kid", "public_jwk", "created_at", "retired_at")
+    readonly_fields = fields
+    exclude = ("encrypted_private_key",)

@@ -3,8 +3,10 @@ from __future__ import annotations
 from django.urls import path
 
 from oauthapps import dashboard_views as views
+from oauthapps.device import DeviceView
 
 urlpatterns = [
+    path("device", DeviceView.as_view(), name="device"),
     path("orgs/<slug:slug>/apps/<int:app_id>/clients/new/", views.client_create, name="client-create"),
     path("orgs/<slug:slug>/clients/created/", views.client_secret_shown, name="client-secret-shown"),
     path("orgs/<slug:slug>/clients/<int:client_pk>/", views.client_detail, name="client-detail"),

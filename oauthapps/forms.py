@@ -12,7 +12,7 @@ from typing import Any
 from django import forms
 
 from accounts.roles import role_ceiling
-from oauthapps.models import OAuthClient
+from oauthapps.models import ACCESS_TOKEN_FORMATS, DEVICE_CODE_GRANT, OAuthClient
 from oauthapps.redirects import MAX_LENGTH, MAX_URIS, clean_redirect_uris
 from oauthapps.server import GRANT_TYPES
 from portal import scopes as scope_registry
@@ -25,8 +25,14 @@ REDIRECT_URI_HELP = (
 GRANT_LABELS = {
     "authorization_code": "authorization_code: people sign in and approve access (PKCE with S256 required)",
     "client_credentials": "client_credentials: server to server, acting for the organization (confidential only)",
-    "refresh_token": "refresh_token: renew access without asking again (with authorization_code)",
+    "refresh_token": "refresh_token: renew access without asking again (with authorization_code or device_code)",
+    DEVICE_CODE_GRANT: "device_code: command-line tools and devices; the person enters a code at /device",
 }
+
+ACCESS_TOKEN_FORMAT_HELP = (
+    "opaque: random strings that live an hour (services ask /oauth/introspect/). jwt: RFC 9068 JWTs that live "
+    "5 minutes, which services verify with the JWKS alone."
+)
 
 CLIENT_TYPE_CHOICES = [
     (OAuthClient.CLIENT_CONFIDENTIAL, "Confidential: runs on a server and keeps a client secret"),
@@ -54,6 +60,10 @@ class OAuthClientForm(forms.Form):
         label="Rate limit (requests a minute, optional)", required=False, min_value=1, max_value=100_000,
         help_text="Replaces the default limits for every request made with this client's tokens.",
     )
+    access_token_format = forms.ChoiceField(
+        label="Access token format", choices=[(f, f) for f in ACCESS_TOKEN_FORMATS], initial="opaque",
+        widget=forms.RadioSelect, help_text=ACCESS_TOKEN_FORMAT_HELP, required=False,
+    )
 
     def __init__(self, *args: Any, role: str, client: OAuthClient | None = None, **kwargs: Any) -> None:
         self.client = client
@@ -64,6 +74,7 @@ class OAuthClientForm(forms.Form):
                 "redirect_uris": "\n".join(client.redirect_uris.split()),
                 "allowed_scopes": list(client.allowed_scopes),
                 "rate_limit_per_minute": client.rate_limit_per_minute,
+                "access_token_format": client.access_token_format,
             })
         super().__init__(*args, **kwargs)
         registry = scope_registry.registry()
@@ -74,6 +85,11 @@ class OAuthClientForm(forms.Form):
         self.fields["allowed_scopes"].widget.choices = [
             (name, f"{name} — {text}") for name, text in registry.items() if name in offered
         ]
+
+    def clean_access_token_format(self) -> str:
+        """Left out (an older form): the client keeps its format, a new one gets ``opaque``."""
+        return self.cleaned_data["access_token_format"] or (self.client.access_token_format if self.client
+                                                              else "opaque")
 
     def clean_redirect_uris(self) -> list[str]:
         """Every refused URI, each with its reason, at once (the service checks again, with the same rules)."""
@@ -98,6 +114,7 @@ class OAuthClientForm(forms.Form):
             "redirect_uris": client.redirect_uris.split(),
             "allowed_scopes": list(client.allowed_scopes),
             "rate_limit_per_minute": client.rate_limit_per_minute,
+            "access_token_format": client.access_token_format,
         }
         changed: dict[str, Any] = {}
         for field, value in current.items():
@@ -114,7 +131,8 @@ class OAuthClientCreateForm(OAuthClientForm):
         widget=forms.RadioSelect,
     )
 
-    field_order = ["name", "client_type", "grant_types", "redirect_uris", "allowed_scopes", "rate_limit_per_minute"]
+    field_order = ["name", "client_type", "grant_types", "redirect_uris", "allowed_scopes", "rate_limit_per_minute",
+                   "access_token_format"]
 
     def __init__(self, *args: Any, role: str, **kwargs: Any) -> None:
         super().__init__(*args, role=role, **kwargs)
@@ -124,4 +142,5 @@ class OAuthClientCreateForm(OAuthClientForm):
     def service_arguments(self) -> dict[str, Any]:
         """The cleaned data as ``oauth_client_create`` takes it."""
         return {field: self.cleaned_data[field] for field in (
-            "name", "client_type", "grant_types", "redirect_uris", "allowed_scopes", "rate_limit_per_minute")}
+            "name", "client_type", "grant_types", "redirect_uris", "allowed_scopes", "rate_limit_per_minute",
+            "access_token_format")}

@@ -5,10 +5,16 @@ from django.db import models
 from oauth2_provider.models import AbstractApplication, ApplicationManager
 
 # The RFC 6749 grant names the portal uses, and DOT's names for the same grants.
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 DOT_GRANT_NAMES = {
     "authorization_code": AbstractApplication.GRANT_AUTHORIZATION_CODE,
     "client_credentials": AbstractApplication.GRANT_CLIENT_CREDENTIALS,
+    DEVICE_CODE_GRANT: AbstractApplication.GRANT_DEVICE_CODE,
 }
+
+# How a client's access tokens look (section 17): random strings, or RFC 9068 JWTs that other services
+# verify with the JWKS alone.
+ACCESS_TOKEN_FORMATS = ("opaque", "jwt")
 
 
 class OAuthClient(AbstractApplication):
@@ -32,6 +38,9 @@ class OAuthClient(AbstractApplication):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    access_token_format = models.CharField(
+        max_length=10, default="opaque", choices=[(f, f) for f in ACCESS_TOKEN_FORMATS]
+    )
 
     objects = ApplicationManager()
 
@@ -60,6 +69,17 @@ class OAuthClient(AbstractApplication):
     def is_usable(self, request) -> bool:
         """DOT asks before every use: a revoked client, or one of a suspended organization, cannot act."""
         return self.revoked_at is None and self.organization.suspended_at is None
+
+    # Every client signs its ID tokens with the portal's RSA keys (``oauthapps.signing_keys``), never with its
+    # secret (which is stored hashed, so HS256 could not work): DOT's per-client ``algorithm`` column is
+    # replaced by this constant, and ``jwk_key`` (the hook DOT signs with) is the portal's current key.
+    algorithm = "RS256"
+
+    @property
+    def jwk_key(self):
+        from oauthapps.signing_keys import current_signing_key
+
+        return current_signing_key().jwk
 
     def get_allowed_schemes(self) -> list[str]:
         # http is registered only for loopback addresses (RedirectUriValidator); matching stays exact.
@@ -119,3 +139,38 @@ class PluginCredential(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SigningKey(models.Model):
+    """An RSA key that signs ID tokens and JWT access tokens, its private half encrypted with
+    ``PORTAL_ENCRYPTION_KEYS``. The newest unretired key signs; a retired one stays published in the JWKS
+    until everything it signed has expired (``oauthapps.signing_keys``)."""
+
+    kid = models.CharField(max_length=64, unique=True)
+    encrypted_private_key = models.TextField()
+    public_jwk = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"signing key {self.kid}"
+
+
+class DeviceAuthorization(models.Model):
+    """The portal's side of a device grant (RFC 8628): DOT's ``DeviceGrant`` holds the codes (the device code
+    only as its SHA-256), this row the organization the person chose when they approved."""
+
+    device_grant = models.OneToOneField(
+        "oauth2_provider.DeviceGrant", on_delete=models.CASCADE, related_name="portal"
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # For ``slow_down``: DOT's ``last_checked`` is also touched by every other save of the grant.
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"device authorization {self.device_grant_id}"

@@ -1,9 +1,9 @@
-"""The OAuth 2.0 endpoints, under DOT's ``oauth2_provider`` namespace so its metadata view finds them."""
+"""The OAuth 2.0 and OpenID Connect endpoints, under DOT's ``oauth2_provider`` namespace so its metadata views
+find them."""
 
 from django.urls import path
-from oauth2_provider.views import OAuthServerMetadataView
 
-from oauthapps import views
+from oauthapps import device, oidc_views, views
 
 app_name = "oauth2_provider"
 
@@ -12,5 +12,10 @@ urlpatterns = [
     path("oauth/token/", views.PortalTokenView.as_view(), name="token"),
     path("oauth/revoke/", views.PortalRevokeTokenView.as_view(), name="revoke-token"),
     path("oauth/introspect/", views.IntrospectView.as_view(), name="introspect"),
-    path(".well-known/oauth-authorization-server", OAuthServerMetadataView.as_view(), name="oauth-server-metadata"),
+    path("oauth/device-authorization/", device.DeviceAuthorizationView.as_view(), name="device-authorization"),
+    path("oauth/userinfo/", oidc_views.PortalUserInfoView.as_view(), name="user-info"),
+    path("oauth/jwks/", oidc_views.JwksView.as_view(), name="jwks-info"),
+    path(".well-known/oauth-authorization-server", oidc_views.ServerMetadata.as_view(), name="oauth-server-metadata"),
+    path(".well-known/openid-configuration", oidc_views.OpenIDConfiguration.as_view(),
+         name="oidc-connect-discovery-info"),
 ]

@@ -4,7 +4,8 @@
 - a replayed authorization code revokes the tokens it issued;
 - a client of a suspended organization, or a revoked client, cannot authenticate;
 - every token issued is an audit event;
-- a client authenticates one way only, and errors carry RFC 6749's codes (section 5.2).
+- a client authenticates one way only, and errors carry RFC 6749's codes (section 5.2);
+- OpenID Connect claims (``oauthapps.oidc``) and device codes (``oauthapps.device_codes``) through DOT's hooks.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from audit.services import audit_record
 from oauthapps.client_auth import ANOTHER_CLIENT, TWO_METHODS, basic_credentials, sends_basic
+from oauthapps.device_codes import DeviceCodeValidatorMixin
 from oauthapps.models import SpentAuthorizationCode, TokenOrganization
+from oauthapps.oidc import OpenIDClaimsMixin
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +31,7 @@ def sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-class PortalOAuth2Validator(OAuth2Validator):
+class PortalOAuth2Validator(OpenIDClaimsMixin, DeviceCodeValidatorMixin, OAuth2Validator):
     # Client authentication -------------------------------------------------------------------------
 
     def authenticate_client(self, request, *args, **kwargs) -> bool:

@@ -44,6 +44,10 @@ SELECT t.expires, t.scope, t.user_id,
 """  # noqa: S608 (names from model metadata; values are bound)
 
 
+# Opaque tokens are 30 characters; RFC 9068 JWTs (oauthapps.jwt_tokens) about 800. Longer is not a token.
+MAX_TOKEN_LENGTH = 4096
+
+
 def verify_access_token(token: str) -> Caller | None:
     """The caller for a live access token, or None.
 
@@ -52,7 +56,7 @@ def verify_access_token(token: str) -> Caller | None:
     stops the cached row from being served, so revocation holds at once everywhere. A person's token never
     outlives their membership nor exceeds their current role.
     """
-    if not token or len(token) > 255:
+    if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     checksum = sha256(token)
     cache = requestpath.shared()

@@ -18,10 +18,9 @@ from oauth2_provider.models import AccessToken, get_application_model
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView, RevokeTokenView, TokenView
 
-from accounts.roles import role_ceiling
-from accounts.selectors import user_memberships
 from audit.services import audit_guessing_refused, audit_record
 from oauthapps.client_auth import basic_credentials, sends_basic
+from oauthapps.consent import chosen_membership, consent_context, scopes_granted_by
 from oauthapps.models import OAuthClient
 from oauthapps.validators import sha256
 from portal import scopes as scope_registry
@@ -54,19 +53,7 @@ class ConsentView(AuthorizationView):
         application = context.get("application")
         if application is None or not self.request.user.is_authenticated:
             return context
-        memberships = list(user_memberships(self.request.user).filter(organization__suspended_at__isnull=True))
-        requested = context.get("scopes") or []
-        context["memberships"] = [
-            {
-                "membership": m,
-                "granted": [s for s in requested if scope_registry.grants(role_ceiling(m.role), [s])],
-                "selected": m.organization_id == application.organization_id,
-            }
-            for m in memberships
-        ]
-        if memberships and not any(item["selected"] for item in context["memberships"]):
-            context["memberships"][0]["selected"] = True
-        context["scope_descriptions"] = scope_registry.describe(requested)
+        context.update(consent_context(self.request.user, application, context.get("scopes") or []))
         return context
 
     def error_response(self, error: OAuthToolkitError, application, **kwargs) -> HttpResponse:
@@ -104,12 +91,7 @@ class ConsentView(AuthorizationView):
     def form_valid(self, form):
         self.portal_membership = None
         if form.cleaned_data.get("allow"):
-            slug = form.cleaned_data.get("organization") or ""
-            self.portal_membership = (
-                user_memberships(self.request.user)
-                .filter(organization__slug=slug, organization__suspended_at__isnull=True)
-                .first()
-            )
+            self.portal_membership = chosen_membership(self.request.user, form.cleaned_data.get("organization"))
             if self.portal_membership is None:
                 form.add_error(None, "Choose one of your organizations.")
                 return self.form_invalid(form)
@@ -126,8 +108,7 @@ class ConsentView(AuthorizationView):
     def create_authorization_response(self, request, scopes, credentials, allow):
         membership = getattr(self, "portal_membership", None)
         if allow and membership is not None:
-            ceiling = role_ceiling(membership.role)
-            granted = [s for s in scopes.split() if scope_registry.grants(ceiling, [s])]
+            granted = scopes_granted_by(membership.role, scopes.split())
             allow = bool(granted)  # nothing left to grant: refuse rather than fall back to defaults
             scopes = " ".join(granted)
             credentials = {**credentials, "portal_organization_id": membership.organization_id}
@@ -208,8 +189,8 @@ class PortalTokenView(RefusesNulAsOAuthError, TokenView):
     """``/oauth/token/``. Responses carry ``Cache-Control: no-store`` (oauthlib sets it; kept explicit).
 
     DOT's ``TokenView.post`` answers the device-code grant itself, before the server sees it (and fails with
-    a 500 when ``device_code`` is missing); the portal offers no device grant, so every request goes to the
-    portal's server, which answers ``unsupported_grant_type`` for it."""
+    a 500 when ``device_code`` is missing, and stores the device code in clear); every request goes to the
+    portal's server instead, whose device grant checks the hashed code (``oauthapps.device_codes``)."""
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         client_id = client_credentials_from_request(request)[0]

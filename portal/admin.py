@@ -36,6 +36,23 @@ def adopt_created(obj: models.Model, created: models.Model, *fields: str) -> Non
     obj._state.db = created._state.db
 
 
+class RecordAdminMixin:
+    """Rows that are a record (audit events, leak reports): written by services, never added, edited or deleted by
+    anyone. Without the change permission Django shows each row as a read-only page and refuses a POST to it with
+    403; without the delete permission there is no delete page and no bulk delete action."""
+
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class ShowOnceAddMixin:
     """An add page that makes the object through a service and shows its secret once, on the next page.
 

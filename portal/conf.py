@@ -26,6 +26,9 @@ DEFAULTS: dict[str, Any] = {
     "CLIENT_AUTH_FAILURES_PER_IP": "60/m",
     "SIGN_IN_FAILURES_PER_EMAIL": "10/m",
     "SIGN_IN_FAILURES_PER_IP": "50/m",
+    # Wrong user codes typed at /device (RFC 8628 section 5.1: the short code must not be guessable).
+    "DEVICE_CODE_FAILURES_PER_USER": "10/m",
+    "DEVICE_CODE_FAILURES_PER_IP": "50/m",
     # Number of reverse proxies in front of the portal whose X-Forwarded-For entries are trusted.
     "TRUSTED_PROXY_COUNT": 0,
     "INVITATION_TTL_DAYS": 7,
@@ -40,6 +43,24 @@ DEFAULTS: dict[str, Any] = {
     "KEY_ALLOW_NO_EXPIRY": True,
     "KEY_ROTATION_GRACE_HOURS": 24,
     "KEY_ROTATION_MAX_GRACE_HOURS": 168,
+    # Leaked credentials (the leaks app): where GitHub's secret-scanning public keys are fetched, and how often one
+    # client IP may call the public revocation endpoint.
+    "SECRET_SCANNING_KEYS_URL": "https://api.github.com/meta/public_keys/secret_scanning",
+    "CREDENTIAL_REVOKE_RATE": "10/m",
+    # Webhooks (section 13). Seconds between the attempts of one delivery: 8 attempts in about 28 hours.
+    "WEBHOOKS_ALLOW_PRIVATE": False,
+    "WEBHOOK_RETRY_SCHEDULE": [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600],
+    "WEBHOOK_TIMEOUT_SECONDS": 10,
+    "WEBHOOK_DISABLE_AFTER_DAYS": 5,
+    "WEBHOOK_SECRET_OVERLAP_HOURS": 24,
+    "WEBHOOK_ATTEMPTS_KEPT_DAYS": 30,
+    # Key expiry notices (section 14), in days before the expiry.
+    "EXPIRY_NOTICE_DAYS": [7, 1],
+    # Usage counting and the request log (usage.recorder): on or off, how often each process writes its batch,
+    # and whether a thread of each process does it (off in tests, which flush by hand).
+    "USAGE_ENABLED": True,
+    "USAGE_FLUSH_SECONDS": 1.0,
+    "USAGE_BACKGROUND_FLUSH": True,
 }
 
 

@@ -31,7 +31,8 @@ RATE_PATTERN = re.compile(r"^(\d+)/(\d*)([smhd])$")
 PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 RATE_SETTINGS = (
     "API_READ_RATE", "API_WRITE_RATE", "CLIENT_AUTH_FAILURES_PER_CLIENT", "CLIENT_AUTH_FAILURES_PER_IP",
-    "SIGN_IN_FAILURES_PER_EMAIL", "SIGN_IN_FAILURES_PER_IP",
+    "SIGN_IN_FAILURES_PER_EMAIL", "SIGN_IN_FAILURES_PER_IP", "DEVICE_CODE_FAILURES_PER_USER",
+    "DEVICE_CODE_FAILURES_PER_IP", "CREDENTIAL_REVOKE_RATE",
 )
 SERVICE_RETRY_SECONDS = 5  # Retry-After of a guessable endpoint's 503 while the counters cannot be reached
 
@@ -98,6 +99,7 @@ GUARDS = {
     # kind: (setting per identifier, setting per IP, what is guessed, for the log)
     "client_auth": ("CLIENT_AUTH_FAILURES_PER_CLIENT", "CLIENT_AUTH_FAILURES_PER_IP", "client authentication"),
     "sign_in": ("SIGN_IN_FAILURES_PER_EMAIL", "SIGN_IN_FAILURES_PER_IP", "sign-in"),
+    "device_code": ("DEVICE_CODE_FAILURES_PER_USER", "DEVICE_CODE_FAILURES_PER_IP", "device user code"),
 }
 
 

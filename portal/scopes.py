@@ -20,7 +20,18 @@ PORTAL_SCOPES: dict[str, str] = {
     "team:read": "Read members and invitations",
     "team:write": "Invite and remove members",
     "audit:read": "Read the audit log",
+    "usage:read": "Read usage counts and the request log",
+    "webhooks:read": "Read webhook endpoints and their delivery log (never their secrets)",
+    "webhooks:write": "Register, change, test and delete webhook endpoints, and resend deliveries",
     ADMIN_SCOPE: "Everything, including every scope above",
+}
+
+# OpenID Connect's scopes (section 17): they say who the person is, not what the token may do in an
+# organization, so every role may grant them (each person may share their own identity).
+IDENTITY_SCOPES: dict[str, str] = {
+    "openid": "Sign you in: your account's identifier and the organization you choose",
+    "email": "Your e-mail address and whether it is verified",
+    "profile": "Your name",
 }
 
 # Presets that are not spelled out in a list but derived from the registry, so a site's own
@@ -38,7 +49,7 @@ class ScopeError(ValueError):
 
 def registry() -> dict[str, str]:
     """Every known scope with its description: the portal's, then the site's."""
-    return {**PORTAL_SCOPES, **portal_settings.SCOPES}
+    return {**PORTAL_SCOPES, **portal_settings.SCOPES, **IDENTITY_SCOPES}
 
 
 def presets() -> dict[str, list[str]]:

@@ -72,9 +72,15 @@ INSTALLED_APPS = [
     "applications",
     "apikeys",
     "oauthapps",
+    "leaks",
+    "webhooks",
+    "notifications",
+    "usage",
 ]
 
 MIDDLEWARE = [
+    # First, so that every API response carries X-Request-Id and is seen by the usage counter (section 15).
+    "portal.api.observe.ApiRequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -243,6 +249,57 @@ if os.environ.get("EMAIL_FILE_PATH", "").strip():
     EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"].strip()
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "portal@localhost")
 
+# Background jobs (portal/celery.py; section 12 of the contract). The broker is CELERY_BROKER_URL, else
+# REDIS_URL, else kombu's filesystem transport in a folder of the project: it needs no server, so a laptop
+# and the quick start run the same code as production.
+CELERY_FOLDER = Path(os.environ.get("PORTAL_CELERY_FOLDER")
+                     or BASE_DIR / "var" / ("test-celery" if TESTING else "celery"))
+# Tests publish to the filesystem broker unless told otherwise: their Redis database is flushed between tests.
+CELERY_BROKER_URL = (os.environ.get("CELERY_BROKER_URL", "").strip() or (REDIS_URL if not TESTING else "")
+                     or "filesystem://")
+try:  # beat keeps its schedule here whatever the broker; a read-only checkout just goes without
+    for _folder in ("messages", "control") if CELERY_BROKER_URL.startswith("filesystem:") else ("",):
+        (CELERY_FOLDER / _folder).mkdir(parents=True, exist_ok=True)
+except OSError:
+    pass
+if CELERY_BROKER_URL.startswith("filesystem:"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # One folder that producers write to and the worker reads from.
+        "data_folder_in": str(CELERY_FOLDER / "messages"),
+        "data_folder_out": str(CELERY_FOLDER / "messages"),
+        "control_folder": str(CELERY_FOLDER / "control"),
+    }
+else:
+    # A broker outage must not hang the request that enqueues: the job's row waits in the database and the
+    # sweep (below) sends it once the broker is back.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2, "max_retries": 1}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = "UTC"
+# Late acknowledgement: a job is taken off the queue only once it has run, so a worker killed in the middle
+# leaves it for another (every job is idempotent, and its rows say what is still to do).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_FOLDER / "beat-schedule")
+# Tests run jobs inline unless a test starts a real worker (tests/jobs.py).
+CELERY_TASK_ALWAYS_EAGER = TESTING
+# How often the sweeps look for work a lost message or a dead worker left behind (rows still pending).
+JOBS_SWEEP_SECONDS = env_int("PORTAL_JOBS_SWEEP_SECONDS", 30)
+CELERY_BEAT_SCHEDULE = {
+    "webhooks-deliver-due": {"task": "webhooks.tasks.deliver_due", "schedule": JOBS_SWEEP_SECONDS},
+    "portal-send-due-mail": {"task": "portal.tasks.send_due_mail", "schedule": JOBS_SWEEP_SECONDS},
+    "notifications-expiry-notices": {"task": "notifications.tasks.send_expiry_notices", "schedule": 600},
+    "webhooks-prune-attempts": {"task": "webhooks.tasks.prune_attempts", "schedule": 24 * 3600},
+    "portal-purge-expired": {"task": "portal.tasks.purge_expired", "schedule": 24 * 3600},
+    "usage-rollup": {"task": "usage.tasks.rollup", "schedule": 60},
+    "usage-prune": {"task": "usage.tasks.prune", "schedule": 24 * 3600},
+}
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # 1 MiB, section 5 of the contract
 
 # Security headers and cookies. With debug off everything is strict.
@@ -292,6 +349,17 @@ PORTAL = {
     "API_WRITE_RATE": os.environ.get("PORTAL_API_WRITE_RATE", "100/m"),
     # Staff need a second factor for /admin/ (contract section 9).
     "ADMIN_REQUIRE_MFA": env_bool("PORTAL_ADMIN_REQUIRE_MFA", not DEBUG),
+    "SECRET_SCANNING_KEYS_URL": os.environ.get(
+        "PORTAL_SECRET_SCANNING_KEYS_URL", "https://api.github.com/meta/public_keys/secret_scanning"
+    ).strip(),
+    "WEBHOOKS_ALLOW_PRIVATE": env_bool("PORTAL_WEBHOOKS_ALLOW_PRIVATE", False),
+    **({"WEBHOOK_RETRY_SCHEDULE": [int(s) for s in env_list("PORTAL_WEBHOOK_RETRY_SCHEDULE", "")]}
+       if os.environ.get("PORTAL_WEBHOOK_RETRY_SCHEDULE") else {}),
+    **({"WEBHOOK_TIMEOUT_SECONDS": env_int("PORTAL_WEBHOOK_TIMEOUT_SECONDS", 10)}
+       if os.environ.get("PORTAL_WEBHOOK_TIMEOUT_SECONDS") else {}),
+    "USAGE_ENABLED": env_bool("PORTAL_USAGE", True),
+    # Tests write usage batches themselves (usage.recorder.recorder.flush()), inside their transaction.
+    "USAGE_BACKGROUND_FLUSH": not TESTING,
 }
 RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_CACHE_PREFIX = "rl:"
@@ -409,7 +477,15 @@ OAUTH2_PROVIDER = {
     "OAUTH2_SERVER_CLASS": "oauthapps.server.PortalServer",
     "OAUTH2_VALIDATOR_CLASS": "oauthapps.validators.PortalOAuth2Validator",
     "CLIENT_SECRET_HASHER": "portal_client_secret_hmac",
-    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "client_credentials", "refresh_token"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "client_credentials", "refresh_token",
+                                     "urn:ietf:params:oauth:grant-type:device_code"],
     "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    # OpenID Connect (section 17): the code flow only; ID tokens are RS256 with the signing keys kept in the
+    # database (oauthapps.signing_keys), never a key in settings, so `rotate_signing_key` needs no restart.
+    "OIDC_ENABLED": True,
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "ID_TOKEN_EXPIRE_SECONDS": 3600,
+    # Device authorization grant (RFC 8628): seconds a device waits between polls (oauthapps.device).
+    "DEVICE_FLOW_INTERVAL": 5,
     "REQUEST_APPROVAL_PROMPT": "force",
 }

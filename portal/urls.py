@@ -12,4 +12,7 @@ urlpatterns = [
     path("", include("applications.urls")),
     path("", include("apikeys.urls")),
     path("", include("oauthapps.dashboard_urls")),
+    path("", include("webhooks.urls")),
+    path("", include("notifications.urls")),
+    path("", include("usage.urls")),
 ]

@@ -21,6 +21,30 @@ def _clear_cache():
         caches[alias].clear()
 
 
+@pytest.fixture(autouse=True)
+def _empty_usage_buffer():
+    """Each test starts with no usage gathered by an earlier one (tests flush it by hand: ``flush_usage``)."""
+    from usage.recorder import recorder
+
+    recorder.discard()
+    yield
+    recorder.discard()
+
+
+@pytest.fixture
+def flush_usage():
+    """``flush_usage()`` writes the usage gathered so far, as each process's thread does every second, and (with
+    Redis) moves it into the database as the scheduled roll-up does."""
+    from usage.jobs import usage_rollup
+    from usage.recorder import recorder
+
+    def _flush() -> None:
+        recorder.flush()
+        usage_rollup()
+
+    return _flush
+
+
 @pytest.fixture
 def org(db):
     return OrganizationFactory(name="Acme", slug="acme")

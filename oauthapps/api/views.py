@@ -16,7 +16,7 @@ from applications.selectors import access_application_named_in_input
 from audit.services import audit_guessing_refused
 from oauthapps import selectors
 from oauthapps.client_auth import sends_basic
-from oauthapps.models import OAuthClient
+from oauthapps.models import ACCESS_TOKEN_FORMATS, OAuthClient
 from oauthapps.server import GRANT_TYPES
 from oauthapps.services import clients as services
 from portal.api.base import PortalAPIView, StrictInputSerializer, show_once
@@ -41,6 +41,11 @@ class OAuthClientOutput(serializers.Serializer):
     redirectUris = serializers.SerializerMethodField()  # noqa: N815
     allowedScopes = serializers.ListField(source="allowed_scopes", child=serializers.CharField())  # noqa: N815
     rateLimitPerMinute = serializers.IntegerField(source="rate_limit_per_minute", allow_null=True)  # noqa: N815
+    accessTokenFormat = serializers.ChoiceField(  # noqa: N815
+        source="access_token_format", choices=list(ACCESS_TOKEN_FORMATS),
+        help_text="opaque: random strings, checked with introspection; jwt: RFC 9068 JWTs (5 minutes) that "
+                  "other services verify with the JWKS alone.",
+    )
     createdAt = IsoDateTimeField(source="created")  # noqa: N815
     updatedAt = IsoDateTimeField(source="updated")  # noqa: N815
 
@@ -65,20 +70,22 @@ class OAuthClientInput(StrictInputSerializer):
     name = serializers.CharField(max_length=120)
     applicationId = serializers.IntegerField(min_value=1)  # noqa: N815
     clientType = serializers.ChoiceField(choices=CLIENT_TYPES, default="confidential")  # noqa: N815
-    grantTypes = serializers.ListField(child=GrantTypeField(max_length=40), max_length=3)  # noqa: N815
+    grantTypes = serializers.ListField(child=GrantTypeField(max_length=60), max_length=len(GRANT_TYPES))  # noqa: N815
     redirectUris = serializers.ListField(  # noqa: N815
         child=serializers.CharField(max_length=2000), required=False, default=list, max_length=20
     )
     allowedScopes = serializers.ListField(child=ScopeNameField(max_length=64), max_length=100)  # noqa: N815
     rateLimitPerMinute = serializers.IntegerField(required=False, allow_null=True)  # noqa: N815
+    accessTokenFormat = serializers.ChoiceField(choices=list(ACCESS_TOKEN_FORMATS), default="opaque")  # noqa: N815
 
 
 class OAuthClientPatchInput(StrictInputSerializer):
     name = serializers.CharField(max_length=120, required=False)
-    grantTypes = serializers.ListField(child=GrantTypeField(max_length=40), required=False)  # noqa: N815
+    grantTypes = serializers.ListField(child=GrantTypeField(max_length=60), required=False)  # noqa: N815
     redirectUris = serializers.ListField(child=serializers.CharField(max_length=2000), required=False)  # noqa: N815
     allowedScopes = serializers.ListField(child=ScopeNameField(max_length=64), required=False)  # noqa: N815
     rateLimitPerMinute = serializers.IntegerField(required=False, allow_null=True)  # noqa: N815
+    accessTokenFormat = serializers.ChoiceField(choices=list(ACCESS_TOKEN_FORMATS), required=False)  # noqa: N815
 
 
 class OAuthClientRotateSecretInput(StrictInputSerializer):
@@ -107,6 +114,7 @@ class OAuthClientListView(PortalAPIView):
             caller=self.caller, application=application, name=data["name"], client_type=data["clientType"],
             grant_types=data["grantTypes"], redirect_uris=data["redirectUris"],
             allowed_scopes=data["allowedScopes"], rate_limit_per_minute=data.get("rateLimitPerMinute"),
+            access_token_format=data["accessTokenFormat"],
         )
         body = {**OAuthClientOutput(client).data, "clientSecret": secret}
         return show_once(Response(body, status=status.HTTP_201_CREATED))
@@ -130,6 +138,7 @@ class OAuthClientDetailView(PortalAPIView):
             caller=self.caller, client=client, name=data.get("name"), grant_types=data.get("grantTypes"),
             redirect_uris=data.get("redirectUris"), allowed_scopes=data.get("allowedScopes"),
             rate_limit_per_minute=data["rateLimitPerMinute"] if "rateLimitPerMinute" in data else ...,
+            access_token_format=data.get("accessTokenFormat"),
         )
         return Response(OAuthClientOutput(client).data)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 
 from django.core.exceptions import ValidationError
@@ -10,9 +11,10 @@ from django.db import transaction
 from accounts.verification import require_verified_email
 from applications.models import Application
 from audit.services import audit_record
-from oauthapps.models import DOT_GRANT_NAMES, OAuthClient, PluginCredential
+from oauthapps.models import ACCESS_TOKEN_FORMATS, DEVICE_CODE_GRANT, DOT_GRANT_NAMES, OAuthClient, PluginCredential
 from oauthapps.redirects import clean_redirect_uris
 from oauthapps.server import GRANT_TYPES
+from portal import events
 from portal import scopes as scope_registry
 from portal.callers import Caller
 from portal.encryption import encrypt
@@ -38,8 +40,8 @@ def _clean_grants(client_type: str, grant_types: list[str] | None) -> list[str]:
         ]})
     if client_type == OAuthClient.CLIENT_PUBLIC and "client_credentials" in grants:
         raise ValidationError({"grant_types": ["A public client has no secret, so it cannot use client_credentials."]})
-    if "refresh_token" in grants and "authorization_code" not in grants:
-        raise ValidationError({"grant_types": ["refresh_token goes with authorization_code."]})
+    if "refresh_token" in grants and not {"authorization_code", DEVICE_CODE_GRANT} & set(grants):
+        raise ValidationError({"grant_types": [f"refresh_token goes with authorization_code or {DEVICE_CODE_GRANT}."]})
     return [g for g in GRANT_TYPES if g in grants]
 
 
@@ -64,11 +66,29 @@ def _clean_scopes(caller: Caller, allowed_scopes: list[str] | None) -> list[str]
     return scopes
 
 
+def _clean_token_format(access_token_format: str) -> str:
+    if access_token_format not in ACCESS_TOKEN_FORMATS:
+        raise ValidationError({"access_token_format": [f"Choose one of: {', '.join(ACCESS_TOKEN_FORMATS)}."]})
+    return access_token_format
+
+
 def _clean_name(name: str | None) -> str:
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise ValidationError({"name": ["Give the client a name of 1 to 120 characters."]})
     return name
+
+
+@functools.cache
+def _client_shape():
+    from oauthapps.api.views import OAuthClientOutput
+
+    return events.api_shape(OAuthClientOutput)
+
+
+def _publish_client_event(client: OAuthClient, event_type: str) -> None:
+    """The client as ``GET /api/v1/oauth-clients/{id}`` shows it, never its secret."""
+    events.publish(client.organization_id, event_type, lambda: _client_shape()(client))
 
 
 @transaction.atomic
@@ -82,6 +102,7 @@ def oauth_client_create(
     redirect_uris: list[str] | None = None,
     allowed_scopes: list[str] | None = None,
     rate_limit_per_minute: int | None = None,
+    access_token_format: str = "opaque",  # noqa: S107 (a format name, not a secret)
 ) -> tuple[OAuthClient, str | None]:
     """Register a client. Returns ``(client, secret)``; the secret (confidential clients only) exists here once
     and is stored as a keyed hash."""
@@ -102,6 +123,7 @@ def oauth_client_create(
         redirect_uris=" ".join(_clean_redirects(grants, redirect_uris)),
         allowed_scopes=_clean_scopes(caller, allowed_scopes),
         rate_limit_per_minute=clean_rate_limit(rate_limit_per_minute),
+        access_token_format=_clean_token_format(access_token_format),
         client_secret=secret or "",
         hash_client_secret=True,
         skip_authorization=False,
@@ -110,7 +132,9 @@ def oauth_client_create(
     client.save()
     audit_record(action="oauth_client.created", actor=caller.audit_actor, organization=caller.organization,
                  target=client, metadata={"clientId": client.client_id, "grantTypes": grants,
-                                          "allowedScopes": client.allowed_scopes, "clientType": client_type})
+                                          "allowedScopes": client.allowed_scopes, "clientType": client_type,
+                                          "accessTokenFormat": client.access_token_format})
+    _publish_client_event(client, "oauth_client.created")
     return client, secret
 
 
@@ -124,6 +148,7 @@ def oauth_client_update(
     redirect_uris: list[str] | None = None,
     allowed_scopes: list[str] | None = None,
     rate_limit_per_minute: int | None | object = ...,
+    access_token_format: str | None = None,
 ) -> OAuthClient:
     client = OAuthClient.objects.select_for_update().get(pk=client.pk, organization=caller.organization)
     changed: list[str] = []
@@ -144,6 +169,10 @@ def oauth_client_update(
     if rate_limit_per_minute is not ...:
         client.rate_limit_per_minute = clean_rate_limit(rate_limit_per_minute)
         changed.append("rate_limit_per_minute")
+    if access_token_format is not None:
+        # Tokens already issued keep their form; the new one applies to the next token.
+        client.access_token_format = _clean_token_format(access_token_format)
+        changed.append("access_token_format")
     if changed:
         client.save(update_fields=[*changed, "updated"])
         audit_record(action="oauth_client.updated", actor=caller.audit_actor, organization=caller.organization,
@@ -167,6 +196,7 @@ def oauth_client_rotate_secret(*, caller: Caller, client: OAuthClient) -> tuple[
         plugin.save(update_fields=["encrypted_secret", "updated_at"])
     audit_record(action="oauth_client.secret_rotated", actor=caller.audit_actor, organization=caller.organization,
                  target=client, metadata={"clientId": client.client_id})
+    _publish_client_event(client, "oauth_client.secret_rotated")
     return client, secret
 
 
@@ -175,6 +205,7 @@ def oauth_client_delete(*, caller: Caller, client: OAuthClient) -> None:
     """Delete a client; its tokens and grants go with it (database cascade), so they fail at once."""
     audit_record(action="oauth_client.deleted", actor=caller.audit_actor, organization=caller.organization,
                  target=client, metadata={"clientId": client.client_id})
+    _publish_client_event(client, "oauth_client.deleted")
     client.delete()
 
 

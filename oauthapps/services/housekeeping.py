@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
-from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken
+from oauth2_provider.models import AccessToken, DeviceGrant, Grant, IDToken, RefreshToken
 from oauth2_provider.settings import oauth2_settings
 
 from oauthapps.models import SpentAuthorizationCode
@@ -40,6 +40,7 @@ def oauth_purge_expired(*, batch_size: int = 1000, now: datetime | None = None,
         ("access tokens", AccessToken.objects.filter(refresh_token__isnull=True, expires__lt=now)),
         ("id tokens", IDToken.objects.filter(access_token__isnull=True, expires__lt=now)),
         ("authorization codes", Grant.objects.filter(expires__lt=now)),
+        ("device codes", DeviceGrant.objects.filter(expires__lt=now)),
         ("spent authorization codes", SpentAuthorizationCode.objects.filter(spent_at__lt=now - SPENT_CODE_RETENTION)),
     ]
     return purge(plan, batch_size=batch_size, progress=progress)

@@ -13,6 +13,7 @@ from applications.services import application_get_or_create_default
 from audit.services import audit_record
 from oauthapps.models import OAuthClient, PluginCredential
 from oauthapps.services.clients import oauth_client_create
+from oauthapps.signing_keys import signing_keys_reencrypt
 from portal.callers import Caller
 from portal.conf import portal_settings
 from portal.encryption import decrypt, encrypt, reencrypt
@@ -71,7 +72,7 @@ def plugin_env_lines(*, credential: PluginCredential, secret: str | None = None)
 
 @transaction.atomic
 def encryption_keys_rotate() -> int:
-    """Re-encrypt every stored plugin secret under the first of ``PORTAL_ENCRYPTION_KEYS``.
+    """Re-encrypt every stored plugin secret, pending mail and signing key under the first ``PORTAL_ENCRYPTION_KEYS``.
 
     All or nothing: one secret no configured key can read raises ``DecryptionError`` and changes nothing, so
     the operator can put the missing key back and run again. Afterwards the older keys can be dropped.
@@ -86,4 +87,4 @@ def encryption_keys_rotate() -> int:
         pending.body_encrypted = reencrypt(pending.body_encrypted)
         pending.save(update_fields=["body_encrypted"])
         count += 1
-    return count
+    return count + signing_keys_reencrypt()

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from portal import events
 from portal.api.errors import RateLimited
 from portal.callers import Caller
 from portal.requestpath import api_usage
@@ -38,6 +39,8 @@ class PortalAPIView(APIView):
         caller = request.auth if isinstance(request.auth, Caller) else None
         usage = self._count(request, caller)
         if usage is not None and usage.exceeded:
+            if caller is not None:
+                events.publish_rate_limited(caller, limit=usage.limit, reset_at=usage.headers()["X-RateLimit-Reset"])
             raise RateLimited(retry_after=usage.retry_after)
 
     def handle_exception(self, exc: Exception):

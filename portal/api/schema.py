@@ -61,6 +61,8 @@ HEADERS = {
         "schema": {"type": "string", "format": "date-time"}, "description": "When the counter starts again (UTC).",
     },
     "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before the next request."},
+    "X-Request-Id": {"schema": {"type": "string"},
+                     "description": "This request's id, as the request log (`GET /api/v1/request-logs`) names it."},
 }
 
 
@@ -150,7 +152,7 @@ class PortalAutoSchema(AutoSchema):
         return dict(sorted(responses.items()))
 
     def _get_response_headers_for_code(self, status_code: str, direction: str = "response") -> dict[str, Any]:
-        names = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"]
+        names = ["X-Request-Id", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"]
         if status_code in ("429", "503"):
             names.append("Retry-After")
         return {**{name: header_ref(name) for name in names}, **super()._get_response_headers_for_code(status_code)}

@@ -7,6 +7,7 @@ from accounts.api.views import InvitationCreateView, MemberDetailView, MemberLis
 from apikeys.api.views import ApiKeyDetailView, ApiKeyListView, ApiKeyRotateView
 from applications.api.views import ApplicationDetailView, ApplicationListView
 from audit.api.views import AuditEventListView
+from leaks.api.views import CredentialRevokeView, GitHubSecretScanningView
 from oauthapps.api.views import (
     JsonTokenView,
     OAuthClientDetailView,
@@ -14,6 +15,15 @@ from oauthapps.api.views import (
     OAuthClientRotateSecretView,
 )
 from portal.api.views import ApiDocsView, HelloView, MeView, NotFoundView, ScopesView
+from usage.api.views import RequestLogListView, UsageView
+from webhooks.api.views import (
+    WebhookDeliveryListView,
+    WebhookDeliveryRetryView,
+    WebhookEndpointDetailView,
+    WebhookEndpointListView,
+    WebhookEndpointRotateSecretView,
+    WebhookEndpointTestView,
+)
 
 v1 = [
     path("hello", HelloView.as_view(), name="api-hello"),
@@ -33,6 +43,18 @@ v1 = [
     path("oauth-clients/<int:client_id>/rotate-secret", OAuthClientRotateSecretView.as_view(),
          name="api-oauth-client-rotate-secret"),
     path("auth", JsonTokenView.as_view(), name="api-auth"),
+    path("credentials/revoke", CredentialRevokeView.as_view(), name="api-credentials-revoke"),
+    path("secret-scanning/github", GitHubSecretScanningView.as_view(), name="api-secret-scanning-github"),
+    path("webhooks", WebhookEndpointListView.as_view(), name="api-webhooks"),
+    path("webhooks/<int:endpoint_id>", WebhookEndpointDetailView.as_view(), name="api-webhook"),
+    path("webhooks/<int:endpoint_id>/rotate-secret", WebhookEndpointRotateSecretView.as_view(),
+         name="api-webhook-rotate-secret"),
+    path("webhooks/<int:endpoint_id>/test", WebhookEndpointTestView.as_view(), name="api-webhook-test"),
+    path("webhooks/<int:endpoint_id>/deliveries", WebhookDeliveryListView.as_view(), name="api-webhook-deliveries"),
+    path("webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>/retry", WebhookDeliveryRetryView.as_view(),
+         name="api-webhook-delivery-retry"),
+    path("usage", UsageView.as_view(), name="api-usage"),
+    path("request-logs", RequestLogListView.as_view(), name="api-request-logs"),
 ]
 
 urlpatterns = [

@@ -38,9 +38,10 @@ def test_scopes_lists_every_scope_and_preset_without_credentials(api_client):
     body = api_client().get("/api/v1/scopes").json()
     names = [s["name"] for s in body["scopes"]]
     assert names == ["apps:read", "apps:write", "keys:read", "keys:write", "team:read", "team:write", "audit:read",
-                     "admin"]
+                     "usage:read", "webhooks:read", "webhooks:write", "admin", "openid", "email", "profile"]
     presets = {p["name"]: p["scopes"] for p in body["presets"]}
-    assert presets["READ_ONLY"] == ["apps:read", "keys:read", "team:read", "audit:read"]
+    assert presets["READ_ONLY"] == ["apps:read", "keys:read", "team:read", "audit:read", "usage:read",
+                                   "webhooks:read"]
     assert "team:write" not in presets["STANDARD"] and "admin" not in presets["STANDARD"]
     assert "apps:write" in presets["STANDARD"] and "admin" in presets["ADMIN"]
 
@@ -59,7 +60,8 @@ def test_create_key_returns_it_once_with_no_store(client_a, app, api_client):
     assert response["Cache-Control"] == "no-store"
     body = response.json()
     assert body["key"].startswith(f"dp_test_{body['id']}")
-    assert body["scopes"] == ["apps:read", "keys:read", "team:read", "audit:read"]
+    assert body["scopes"] == ["apps:read", "keys:read", "team:read", "audit:read", "usage:read",
+                                   "webhooks:read"]
     assert body["environment"] == "test" and body["rateLimitPerMinute"] == 20
     assert body["allowedIps"] == ["10.0.0.0/8", "2001:db8::/32"] and body["expiresAt"]
     later = client_a.get(f"/api/v1/api-keys/{body['id']}")
@@ -71,7 +73,8 @@ def test_explicit_scopes_and_preset_combine(client_a, app):
     response = client_a.post("/api/v1/api-keys", {"name": "k", "applicationId": app.pk, "scopePreset": "READ_ONLY",
                                                   "scopes": ["apps:write"]}, format="json")
     assert response.status_code == 201
-    assert set(response.json()["scopes"]) == {"apps:read", "apps:write", "keys:read", "team:read", "audit:read"}
+    assert set(response.json()["scopes"]) == {"apps:read", "apps:write", "keys:read", "team:read", "audit:read",
+                                                 "usage:read", "webhooks:read"}
 
 
 @pytest.mark.parametrize(
@@ -243,6 +246,8 @@ SCOPED = [
     ("post", "/api/v1/invitations", "team:write"),
     ("delete", "/api/v1/members/{member}", "team:write"),
     ("get", "/api/v1/audit-events", "audit:read"),
+    ("get", "/api/v1/usage", "usage:read"),
+    ("get", "/api/v1/request-logs", "usage:read"),
 ]
 
 

@@ -30,8 +30,9 @@ def test_scopes_add_to_the_preset_and_the_app_is_reused(org):
     run("--org", "acme", "--name", "a", "--preset", "READ_ONLY", "--app", "Shop")
     lines = run("--org", "acme", "--name", "b", "--preset", "READ_ONLY", "--scopes", "apps:write", "keys:write",
                 "--app", "Shop", "--rate-limit", "10")
-    assert set(lines["scopes"].split()) == {"apps:read", "keys:read", "team:read", "audit:read", "apps:write",
-                                            "keys:write"}
+    assert set(lines["scopes"].split()) == {"apps:read", "keys:read", "team:read", "audit:read", "usage:read",
+                                            "webhooks:read",
+                                            "apps:write", "keys:write"}
     assert Application.objects.filter(organization=org, name="Shop").count() == 1
     assert ApiKey.objects.get(public_id=lines["id"]).rate_limit_per_minute == 10
 

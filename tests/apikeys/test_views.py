@@ -162,7 +162,8 @@ def test_a_crafted_post_beyond_the_role_is_refused_and_stores_nothing(org, app, 
 
 
 @pytest.mark.parametrize(("role", "data", "scopes"), [
-    (Role.VIEWER, {"scope_preset": "READ_ONLY"}, ["apps:read", "keys:read", "team:read", "audit:read"]),
+    (Role.VIEWER, {"scope_preset": "READ_ONLY"}, ["apps:read", "keys:read", "team:read", "audit:read",
+                                                  "usage:read", "webhooks:read"]),
     (Role.VIEWER, {"scope_preset": "custom", "scopes": ["audit:read"]}, ["audit:read"]),
     (Role.DEVELOPER, {"scope_preset": "custom", "scopes": ["keys:write"]}, ["keys:write"]),
     (Role.ADMIN, {"scope_preset": "custom", "scopes": ["team:write"]}, ["team:write"]),

@@ -37,10 +37,31 @@ def site(make_key, make_client):
     MembershipFactory(organization=organization, role=Role.DEVELOPER)
     application = ApplicationFactory(organization=organization, name="Billing sync",
                                      description="Sends invoices to the accounting system every night.")
-    make_key(application, "STANDARD", name="CI deploys")
+    key, _ = make_key(application, "STANDARD", name="CI deploys", allowed_ips=["10.0.0.0/8"])
     client, _secret = make_client(application, grants=("authorization_code",), scopes=("apps:read", "keys:read"),
                                   name="Invoice Robot")
-    return {"org": organization, "owner": owner, "app": application, "client": client}
+    _usage(organization, application, key)
+    return {"org": organization, "owner": owner, "app": application, "client": client, "key": key}
+
+
+def _usage(organization, application, key) -> None:
+    """A day of the key's requests, every outcome, for the charts and the request log."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from usage.models import RequestLog, UsageCount
+
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    for hours in range(24):
+        UsageCount.objects.create(granularity="hour", start=now - timedelta(hours=hours), organization=organization,
+                                  application_id=application.pk, api_key=key, success=40 + hours, client_errors=3,
+                                  rate_limited=hours % 3, server_errors=hours % 5 == 0)
+    for index, status in enumerate((200, 201, 404, 429, 500, 200)):
+        RequestLog.objects.create(request_id=f"{index:032x}", created_at=timezone.now() - timedelta(minutes=index),
+                                  organization=organization, api_key=key, method="GET", status=status,
+                                  path="/api/v1/applications/12345/with/a/rather/long/path/that/must/wrap",
+                                  duration_ms=12.5, ip_address="2001:db8:85a3::8a2e:370:7334", user_agent="curl")
 
 
 def _key_created(page, site) -> None:
@@ -60,6 +81,15 @@ def _consent(page, site) -> None:
     expect(page.get_by_role("button", name="Authorize")).to_be_visible()
 
 
+def _device_consent(page, site) -> None:
+    from oauthapps.device import device_grant_create
+
+    device_grant_create(client=site["client"], device_code="a-device-code", user_code="BCDF-GHJK",
+                        scope="apps:read keys:read", interval=5)
+    page.goto("/device?user_code=bcdfghjk")
+    expect(page.get_by_role("button", name="Authorize")).to_be_visible()
+
+
 # name: (signed in, open the page)
 PAGES = {
     "login": (False, lambda page, site: page.goto("/accounts/login/")),
@@ -69,10 +99,17 @@ PAGES = {
     "app_detail": (True, lambda page, site: page.goto(f"/orgs/acme/apps/{site['app'].pk}/")),
     "key_create": (True, lambda page, site: page.goto(f"/orgs/acme/apps/{site['app'].pk}/keys/new/")),
     "key_created": (True, _key_created),
+    "key_detail": (True, lambda page, site: page.goto(f"/orgs/acme/keys/{site['key'].public_id}/")),
+    "request_log": (True, lambda page, site: page.goto("/orgs/acme/requests/")),
+    "overview": (True, lambda page, site: page.goto("/orgs/acme/")),
     "members": (True, lambda page, site: page.goto("/orgs/acme/members/")),
     "audit_log": (True, lambda page, site: page.goto("/orgs/acme/audit/")),
+    "webhooks": (True, lambda page, site: page.goto("/orgs/acme/webhooks/")),
+    "notifications": (True, lambda page, site: page.goto("/account/notifications/")),
     "client_create": (True, lambda page, site: page.goto(f"/orgs/acme/apps/{site['app'].pk}/clients/new/")),
     "consent": (True, _consent),
+    "device": (True, lambda page, site: page.goto("/device")),
+    "device_consent": (True, _device_consent),
 }
 
 

@@ -76,7 +76,7 @@ def test_authorization_code_flow_with_pkce_from_registration_to_api_call(new_pag
     # The developer registers a confidential client for the authorization-code grant.
     page.goto(f"/orgs/{organization.slug}/apps/{application.pk}/")
     page.get_by_role("link", name="Register OAuth client").click()
-    page.get_by_label("Name").fill("Invoice Robot")
+    page.get_by_label(re.compile(r"^Name")).fill("Invoice Robot")  # not the checkbox "profile — Your name"
     page.get_by_role("radio", name=re.compile(r"^Confidential")).check()
     page.get_by_role("checkbox", name=re.compile(r"^authorization_code")).check()
     page.get_by_role("checkbox", name=re.compile(r"^client_credentials")).uncheck()

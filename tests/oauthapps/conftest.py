@@ -37,6 +37,13 @@ def authorize_params(client, *, scope="apps:read", challenge=None, **overrides) 
     return {name: value for name, value in params.items() if value is not None}
 
 
+def form_post(path: str, data: dict, **headers):
+    """A POST of ``application/x-www-form-urlencoded`` data, as OAuth clients send it (RFC 6749 appendix B)."""
+    from django.test import Client
+
+    return Client().post(path, urlencode(data), content_type="application/x-www-form-urlencoded", **headers)
+
+
 @pytest.fixture
 def consent():
     """``consent(browser, client, scope=..., organization=slug, allow=True, **params) -> Response`` of the POST.

@@ -254,3 +254,23 @@ def test_admin_pages_render_for_staff(staff_client, app, url_name):
     response = staff_client.get(reverse(url_name))
 
     assert response.status_code == 200
+
+
+def test_signing_keys_and_device_codes_are_listed_without_their_secrets(staff_client, app, make_client):
+    from oauthapps.device import device_grant_create
+    from oauthapps.models import SigningKey
+    from oauthapps.signing_keys import current_signing_key
+
+    kid = current_signing_key().kid
+    client = make_client(app, grants=("urn:ietf:params:oauth:grant-type:device_code",), client_type="public")[0]
+    grant = device_grant_create(client=client, device_code="the-device-code", user_code="BCDFGHJK", scope="",
+                                interval=5)
+    key = SigningKey.objects.get()
+    keys_page = staff_client.get(reverse("admin:oauthapps_signingkey_change", args=[key.pk]))
+    assert keys_page.status_code == 200 and kid.encode() in keys_page.content
+    assert key.encrypted_private_key.encode() not in keys_page.content
+    device_page = staff_client.get(reverse("admin:oauth2_provider_devicegrant_change", args=[grant.pk]))
+    assert device_page.status_code == 200 and client.client_id.encode() in device_page.content
+    assert grant.device_code.encode() not in device_page.content and b"BCDFGHJK" not in device_page.content
+    listing = staff_client.get(reverse("admin:oauth2_provider_devicegrant_changelist"))
+    assert listing.status_code == 200

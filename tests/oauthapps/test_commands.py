@@ -277,10 +277,65 @@ def test_purge_expired_with_nothing_to_do_says_so_for_each_kind(db):
     output = run("purge_expired")
 
     assert output.splitlines() == [f"{kind}: removed 0" for kind in (
-        "refresh tokens", "access tokens", "id tokens", "authorization codes", "spent authorization codes",
-        "api keys")]
+        "refresh tokens", "access tokens", "id tokens", "authorization codes", "device codes",
+        "spent authorization codes", "api keys")]
 
 
 def test_purge_expired_refuses_a_batch_size_below_one(db):
     with pytest.raises(CommandError, match="at least 1"):
         run("purge_expired", "--batch-size", "0")
+
+
+# rotate_signing_key -------------------------------------------------------------------------------------------
+
+
+def test_rotate_signing_key_prints_the_new_kid_and_what_stays_published(db):
+    from oauthapps.models import SigningKey
+    from oauthapps.signing_keys import current_signing_key
+
+    first = current_signing_key().kid
+    output = run("rotate_signing_key")
+    new = SigningKey.objects.get(retired_at__isnull=True)
+    lines = dict(line.split(": ", 1) for line in output.splitlines())
+    assert lines["kid"] == new.kid != first
+    assert lines["retired"] == first
+    assert lines["published_until"] == (SigningKey.objects.get(kid=first).retired_at
+                                        + timedelta(hours=1)).isoformat()
+    assert current_signing_key().kid == new.kid
+    assert AuditEvent.objects.filter(action="signing_key.rotated", metadata__kid=new.kid).exists()
+
+
+def test_purge_expired_removes_expired_device_codes(cli_device_client):
+    from oauth2_provider.models import DeviceGrant
+
+    from oauthapps.device import device_grant_create
+
+    live = device_grant_create(client=cli_device_client, device_code="live", user_code="BCDFGHJK", scope="",
+                               interval=5)
+    dead = device_grant_create(client=cli_device_client, device_code="dead", user_code="BCDFGHJL", scope="",
+                               interval=5)
+    DeviceGrant.objects.filter(pk=dead.pk).update(expires=timezone.now() - timedelta(minutes=1))
+    assert "device codes: removed 1" in run("purge_expired")
+    assert list(DeviceGrant.objects.values_list("pk", flat=True)) == [live.pk]
+
+
+@pytest.fixture
+def cli_device_client(app, make_client):
+    return make_client(app, grants=("urn:ietf:params:oauth:grant-type:device_code",), client_type="public")[0]
+
+
+def test_rotating_encryption_keys_re_encrypts_the_signing_keys_too(db):
+    from oauthapps.models import SigningKey
+    from oauthapps.signing_keys import current_signing_key
+    from portal.encryption import DecryptionError, decrypt
+
+    old, new = Fernet.generate_key(), Fernet.generate_key()
+    with with_encryption_keys(old):
+        current_signing_key()
+    with with_encryption_keys(new, old):
+        assert run("rotate_encryption_keys") == "re-encrypted: 1\n"
+    stored = SigningKey.objects.get().encrypted_private_key
+    with with_encryption_keys(new):
+        assert decrypt(stored).startswith("-----BEGIN PRIVATE KEY-----")
+    with with_encryption_keys(old), pytest.raises(DecryptionError):
+        decrypt(stored)

@@ -149,8 +149,7 @@ def test_client_credentials_only_client_cannot_refresh(service, token_request):
     assert response.json()["error"] == "unauthorized_client"
 
 
-@pytest.mark.parametrize("grant_type", ["password", "implicit", "urn:ietf:params:oauth:grant-type:device_code",
-                                        "urn:ietf:params:oauth:grant-type:jwt-bearer"])
+@pytest.mark.parametrize("grant_type", ["password", "implicit", "urn:ietf:params:oauth:grant-type:jwt-bearer"])
 def test_grants_the_portal_does_not_offer_are_unsupported_grant_type(service, token_request, grant_type, owner):
     response = token_request({"grant_type": grant_type, "username": owner.email,
                               "password": "correct-horse-battery-staple"}, *service)

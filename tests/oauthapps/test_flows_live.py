@@ -284,7 +284,8 @@ def test_metadata_document_lists_the_endpoints_and_only_what_the_server_accepts(
     assert body["token_endpoint"] == urls["token"]
     assert body["revocation_endpoint"] == urls["revoke"]
     assert body["introspection_endpoint"] == urls["introspect"]
-    assert sorted(body["grant_types_supported"]) == ["authorization_code", "client_credentials", "refresh_token"]
+    assert sorted(body["grant_types_supported"]) == ["authorization_code", "client_credentials", "refresh_token",
+                                                     "urn:ietf:params:oauth:grant-type:device_code"]
     assert body["response_types_supported"] == ["code"]
     assert body["code_challenge_methods_supported"] == ["S256"]
     assert "apps:read" in body["scopes_supported"]

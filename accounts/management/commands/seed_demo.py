@@ -7,7 +7,6 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.test.utils import override_settings
 
 from accounts.models import Membership, Organization, User
 from accounts.roles import Role
@@ -25,8 +24,7 @@ class Command(BaseCommand):
     help = "Create the demo user (password printed once), the 'Demo Org' organization and a teammate."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        # The teammate's invitation is accepted at once; no e-mail needs to go out for it.
-        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"), transaction.atomic():
+        with transaction.atomic():
             password = self._seed()
         self.stdout.write(f"email: {DEMO_EMAIL}")
         if password is not None:
@@ -60,7 +58,9 @@ class Command(BaseCommand):
                                               full_name="Demo Teammate", email_verified=True)
         if not Membership.objects.filter(organization=organization, user=teammate).exists():
             access = access_organization_by_slug(demo, organization.slug)
-            _invitation, token = invitation_create(caller=access.caller, email=TEAMMATE_EMAIL, role=Role.DEVELOPER)
+            # Accepted at once: no e-mail needs to go out for it.
+            _invitation, token = invitation_create(caller=access.caller, email=TEAMMATE_EMAIL, role=Role.DEVELOPER,
+                                                   notify=False)
             invitation_accept(token=token, user=teammate)
             self.stdout.write(f"Added {TEAMMATE_EMAIL} to {DEMO_ORG_NAME!r} as {Role.DEVELOPER.label.lower()}.")
         return password

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Organization
 from applications.services import application_get_or_create_default
-from oauthapps.models import OAuthClient
+from oauthapps.models import ACCESS_TOKEN_FORMATS, OAuthClient
 from oauthapps.server import GRANT_TYPES
 from oauthapps.services.clients import oauth_client_create
 from portal import scopes as scope_registry
@@ -29,6 +29,8 @@ class Command(BaseCommand):
                             help="scopes its tokens may hold, separated by spaces (default: every read scope)")
         parser.add_argument("--rate-limit", type=int, default=None, help="requests a minute")
         parser.add_argument("--app", default="Default", help="application name (made if missing)")
+        parser.add_argument("--access-token-format", choices=ACCESS_TOKEN_FORMATS, default="opaque",
+                            help="opaque (default), or jwt: RFC 9068 access tokens that services verify alone")
 
     def handle(self, *args, **options) -> None:
         organization = Organization.objects.filter(slug=options["org"]).first()
@@ -47,10 +49,12 @@ class Command(BaseCommand):
                 redirect_uris=options["redirect_uri"],
                 allowed_scopes=scopes,
                 rate_limit_per_minute=options["rate_limit"],
+                access_token_format=options["access_token_format"],
             )
         self.stdout.write(f"application: {application.name}")
         self.stdout.write(f"grants: {' '.join(client.grant_types)}")
         self.stdout.write(f"scopes: {' '.join(client.allowed_scopes)}")
+        self.stdout.write(f"access_token_format: {client.access_token_format}")
         self.stdout.write(f"client_id: {client.client_id}")
         if secret:
             self.stdout.write(f"client_secret: {secret}")

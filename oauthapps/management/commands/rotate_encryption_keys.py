@@ -9,8 +9,8 @@ from portal.encryption import DecryptionError
 
 
 class Command(BaseCommand):
-    help = ("Re-encrypt every plugin secret under the first key of PORTAL_ENCRYPTION_KEYS; afterwards the other "
-            "keys can be removed.")
+    help = ("Re-encrypt every plugin secret and signing key under the first key of PORTAL_ENCRYPTION_KEYS; "
+            "afterwards the other keys can be removed.")
 
     def handle(self, *args, **options) -> None:
         try:

@@ -1,0 +1,20 @@
+"""``rotate_signing_key``: a new key signs ID tokens and JWT access tokens; the old one stays in the JWKS until
+what it signed has expired."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from oauthapps.signing_keys import retired_key_lifetime, signing_key_rotate
+
+
+class Command(BaseCommand):
+    help = ("Make a new signing key for ID tokens and JWT access tokens. The old key stays in the JWKS until "
+            "every token it signed has expired.")
+
+    def handle(self, *args, **options) -> None:
+        new, retired = signing_key_rotate()
+        self.stdout.write(f"kid: {new.kid}")
+        for key in retired:
+            self.stdout.write(f"retired: {key.kid}")
+            self.stdout.write(f"published_until: {(key.retired_at + retired_key_lifetime()).isoformat()}")

@@ -1,0 +1,102 @@
+"""What every outbox of the portal shares (webhook deliveries, e-mails): rows that say what is still to do,
+taken by one worker at a time, and a sweep that finds what a lost message or a dead worker left behind.
+
+A row has ``status`` (``"pending"`` while there is work), ``next_attempt_at`` and ``locked_until``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+PENDING = "pending"
+
+
+def _due(model: type[models.Model], now) -> models.QuerySet:
+    return model.objects.filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now), status=PENDING,
+                                next_attempt_at__lte=now)
+
+
+def claim(model: type[models.Model], pk: int, lease_seconds: float) -> bool:
+    """Take row ``pk`` for one attempt, or learn that it is not due, done, or held by another worker. One
+    conditional update, so two workers (or a job that runs twice) never make the same attempt."""
+    now = timezone.now()
+    return bool(_due(model, now).filter(pk=pk).update(locked_until=now + timedelta(seconds=lease_seconds)))
+
+
+def due_ids(model: type[models.Model], limit: int) -> list[int]:
+    """Ids of the rows that are due and held by no live worker, oldest first (for the sweep)."""
+    return list(_due(model, timezone.now()).order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+
+
+# Handing jobs to the broker ------------------------------------------------------------------------------
+#
+# A request that records an event must not wait for the broker: ``send`` puts the job on a queue in the process
+# and one thread per process publishes it. ``kick`` asks for a sweep: kicks that pile up while the thread is busy
+# become one message, so a burst of requests costs one publish, not one each (the benchmark of
+# ``POST /api/v1/api-keys`` with a webhook endpoint showed a publish per request costing more than the rows it
+# announces). The rows are already committed, so a job lost with a dying process, or refused by a broker that is
+# down, is found by the periodic sweep all the same.
+
+_outgoing: queue.SimpleQueue[tuple[Any, tuple, float | None]] = queue.SimpleQueue()
+_KICK = -1.0  # the countdown that marks a kick
+# After a kick the thread waits this long for more before it publishes: a steady stream of events then costs one
+# publish per window rather than one per request, for at most this much delay.
+KICK_GATHER_SECONDS = 0.05
+_publisher_pid: int | None = None
+_publisher_lock = threading.Lock()
+
+
+def _publish_forever() -> None:
+    while True:
+        batch = [_outgoing.get()]
+        if batch[0][2] == _KICK:
+            time.sleep(KICK_GATHER_SECONDS)
+        while not _outgoing.empty():
+            batch.append(_outgoing.get_nowait())
+        kicked: set[str] = set()
+        for task, args, countdown in batch:
+            if countdown == _KICK:
+                if task.name in kicked:
+                    continue
+                kicked.add(task.name)
+                countdown = None
+            try:
+                task.apply_async(args, countdown=countdown)
+            except Exception:  # the broker is down: the periodic sweep sends the rows once it is back
+                logger.warning("Could not enqueue %s%r; the sweep will pick it up", task.name, args, exc_info=True)
+
+
+def send(task: Any, *args: Any, countdown: float | None = None) -> None:
+    """Enqueue ``task(*args)`` (ids only, never a secret) without waiting for the broker. Call it on commit.
+    Where jobs run inline (tests), it runs the job now."""
+    _put(task, args, countdown)
+
+
+def kick(task: Any) -> None:
+    """Ask for ``task()`` (a sweep, which finds its own work) soon; many kicks before it is sent are one."""
+    _put(task, (), _KICK)
+
+
+def _put(task: Any, args: tuple, countdown: float | None) -> None:
+    global _publisher_pid
+    if task.app.conf.task_always_eager:
+        task.apply_async(args, countdown=None if countdown == _KICK else countdown)
+        return
+    if _publisher_pid != os.getpid():  # first use in this process (a forked worker starts its own thread)
+        with _publisher_lock:
+            if _publisher_pid != os.getpid():
+                threading.Thread(target=_publish_forever, name="portal-jobs-publisher", daemon=True).start()
+                _publisher_pid = os.getpid()
+    _outgoing.put((task, args, countdown))

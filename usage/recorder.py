@@ -1,0 +1,141 @@
+"""Counting API requests and logging them without a round trip of their own.
+
+Each finished API response made with an API key or an OAuth token (``portal.api.observe``) adds one to its
+credential's minute and outcome in this process's memory and appends a log row, under a lock: a few
+microseconds, no I/O. A daemon thread in each process writes what has gathered about once a second
+(``PORTAL["USAGE_FLUSH_SECONDS"]``) in one batch (``usage.store``), and once more when the process exits
+normally. A process that is killed loses what it gathered since its last flush: a second or so of counts,
+never a rate-limit count, which is counted in the cache before the request runs (``portal.ratelimit``).
+
+A batch that cannot be written (the database is down) is kept for the next flush, up to ``MAX_PENDING_LOGS``
+log rows, beyond which the oldest are dropped (and the loss logged) rather than letting memory grow.
+
+With Redis, the same thread of whichever process takes a Redis lock first also rolls the counts into the
+database once a minute (``usage.jobs.rollup_if_due``), so the dashboard is current without a scheduler; the
+scheduled job does the same, and the two never count a batch twice.
+
+The thread is started by the first request of each process, so a forked gunicorn worker starts its own.
+Tests run without it (``PORTAL["USAGE_BACKGROUND_FLUSH"]`` off) and call ``recorder.flush()``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+
+from django.db import close_old_connections
+from django.http import HttpRequest, HttpResponse
+
+from portal.conf import portal_settings
+from portal.net import client_ip
+from usage.jobs import rollup_if_due
+from usage.store import Bucket, outcome_of, store_counts, write_logs
+
+logger = logging.getLogger(__name__)
+
+MAX_PENDING_LOGS = 100_000
+
+
+class UsageRecorder:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # guards the buffers; held for a dict update and an append
+        self._flush_lock = threading.Lock()  # one flush at a time (the thread, and exit)
+        self._counts: dict[Bucket, list[int]] = {}
+        self._logs: list[tuple] = []
+        self._thread_pid: int | None = None
+
+    def observe(self, request: HttpRequest, response: HttpResponse, started_at: float, duration: float) -> None:
+        """The observer of every API response (registered by ``usage.apps``)."""
+        if not portal_settings.USAGE_ENABLED:
+            return
+        caller = getattr(request, "auth", None)
+        auth_type = getattr(caller, "auth_type", None)
+        if auth_type == "api_key":
+            key_pk, client_pk, application_id = caller.credential.pk, None, caller.credential.application_id
+        elif auth_type == "oauth2":
+            key_pk, client_pk, application_id = None, caller.client.pk, caller.client.application_id
+        else:
+            return  # a session, or no valid credential: not a credential's usage
+        organization_id, status = caller.organization_id, response.status_code
+        bucket = (organization_id, application_id, key_pk, client_pk, int(started_at) // 60 * 60)
+        entry = (request.request_id, started_at, organization_id, key_pk, client_pk, request.method,
+                 request.path[:2000], status, round(duration * 1000, 2), client_ip(request),
+                 request.META.get("HTTP_USER_AGENT", "")[:512])
+        index = outcome_of(status)
+        with self._lock:
+            counts = self._counts.get(bucket)
+            if counts is None:
+                counts = self._counts[bucket] = [0, 0, 0, 0]
+            counts[index] += 1
+            self._logs.append(entry)
+        if self._thread_pid != os.getpid() and portal_settings.USAGE_BACKGROUND_FLUSH:
+            self._start_thread()
+
+    def flush(self) -> None:
+        """Write what has gathered, in one batch of counts and one of log rows."""
+        with self._flush_lock:
+            with self._lock:
+                counts, self._counts = self._counts, {}
+                logs, self._logs = self._logs, []
+            if counts:
+                try:
+                    store_counts(counts)
+                except Exception:
+                    logger.exception("Usage counts could not be written; kept for the next flush")
+                    self._keep(counts, [])
+            if logs:
+                try:
+                    write_logs(logs)
+                except Exception:
+                    logger.exception("Request log rows could not be written; kept for the next flush")
+                    self._keep({}, logs)
+
+    def discard(self) -> None:
+        """Forget what has gathered (tests: each starts with an empty buffer)."""
+        with self._lock:
+            self._counts, self._logs = {}, []
+
+    def _keep(self, counts: dict[Bucket, list[int]], logs: list[tuple]) -> None:
+        with self._lock:
+            for bucket, values in counts.items():
+                total = self._counts.setdefault(bucket, [0, 0, 0, 0])
+                for index, value in enumerate(values):
+                    total[index] += value
+            self._logs[:0] = logs
+            dropped = len(self._logs) - MAX_PENDING_LOGS
+            if dropped > 0:
+                del self._logs[:dropped]
+        if dropped > 0:
+            logger.error("Dropped %d request log rows that could not be written", dropped)
+
+    def _start_thread(self) -> None:
+        with self._lock:
+            pid = os.getpid()
+            if self._thread_pid == pid:
+                return
+            self._thread_pid = pid
+        threading.Thread(target=self._run, name="usage-flush", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(portal_settings.USAGE_FLUSH_SECONDS)
+            self.flush()
+            try:
+                rollup_if_due()
+            except Exception:
+                logger.exception("Usage roll-up failed; the next one takes what is left")
+            # As at the end of a request: give a pooled connection back, drop a broken one.
+            close_old_connections()
+
+
+recorder = UsageRecorder()
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    # A worker stopped normally (gunicorn's graceful shutdown, max-requests) writes what it still holds.
+    if recorder._thread_pid == os.getpid():
+        recorder.flush()

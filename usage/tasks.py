@@ -1,0 +1,19 @@
+"""Usage jobs: roll the counts the processes gathered in Redis into the database, and prune what is kept no longer.
+Both are idempotent (``usage.jobs``): a roll-up applies each batch at most once, and pruning deletes what is old."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from portal.tasks import RETRY
+from usage import jobs
+
+
+@shared_task(acks_late=True, **RETRY)
+def rollup() -> None:
+    jobs.usage_rollup()
+
+
+@shared_task(acks_late=True, **RETRY)
+def prune() -> None:
+    jobs.usage_prune()

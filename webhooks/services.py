@@ -1,0 +1,316 @@
+"""Every write to webhook endpoints and deliveries, the outbox listener, and the delivery job's work.
+
+Management services take the ``caller`` and need ``webhooks:write`` (a dashboard viewer has only read); each
+audits itself in its transaction. Deliveries are rows: ``record_event`` writes them in the transaction of the
+change (``portal.events``), the worker sends them (``delivery_attempt``), and a sweep (``deliver_due``) hands
+the worker whatever a lost message or a dead worker left pending, so nothing is lost and nothing is sent
+twice for one attempt (a worker takes a delivery with ``portal.jobs.claim`` before it sends).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.services import audit_record
+from portal import jobs
+from portal.callers import Caller
+from portal.conf import portal_settings
+from portal.encryption import decrypt, encrypt
+from portal.events import EVENT_TYPES, Event
+from webhooks import signing, transport
+from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+WRITE_SCOPE = "webhooks:write"
+MAX_ENDPOINTS_PER_ORGANIZATION = 20
+
+
+def _require_write(caller: Caller) -> None:
+    if caller.missing_scopes([WRITE_SCOPE]):
+        raise PermissionDenied("Your role does not allow managing webhooks.")
+
+
+def clean_event_types(values: list[str] | None) -> list[str]:
+    values = [str(v).strip() for v in (values if values is not None else ["*"])]
+    if not values:
+        raise ValidationError({"event_types": ['Choose at least one event type, or ["*"] for all.']})
+    if "*" in values:
+        return ["*"]
+    unknown = sorted(set(values) - set(EVENT_TYPES))
+    if unknown:
+        raise ValidationError({"event_types": [f"Unknown event type: {name}." for name in unknown]})
+    return [name for name in EVENT_TYPES if name in values]
+
+
+def clean_url(url: str) -> str:
+    url = (url or "").strip()
+    if not url or len(url) > 2000:
+        raise ValidationError({"url": ["Enter a URL of at most 2000 characters."]})
+    try:
+        transport.check_url(url)
+    except transport.RefusedTarget as refused:
+        raise ValidationError({"url": [str(refused)]}) from None
+    return url
+
+
+def _clean_description(description: str | None) -> str | None:
+    if description is None:
+        return None
+    if len(description) > 500:
+        raise ValidationError({"description": ["Use at most 500 characters."]})
+    return description.strip()
+
+
+@transaction.atomic
+def webhook_endpoint_create(*, caller: Caller, url: str, description: str = "", event_types: list[str] | None = None,
+                            enabled: bool = True) -> tuple[WebhookEndpoint, str]:
+    """Register an endpoint. Returns ``(endpoint, secret)``: the signing secret is shown this once."""
+    _require_write(caller)
+    fields = {"url": clean_url(url), "description": _clean_description(description) or "",
+              "event_types": clean_event_types(event_types), "enabled": bool(enabled)}
+    if WebhookEndpoint.objects.filter(organization_id=caller.organization_id).count() >= MAX_ENDPOINTS_PER_ORGANIZATION:
+        raise ValidationError({"url": [f"An organization has at most {MAX_ENDPOINTS_PER_ORGANIZATION} endpoints."]})
+    secret = signing.new_secret()
+    endpoint = WebhookEndpoint.objects.create(organization_id=caller.organization_id, created_by=caller.person,
+                                              secret_encrypted=encrypt(secret), **fields)
+    audit_record(action="webhook_endpoint.created", actor=caller.audit_actor, organization=caller.organization,
+                 target=endpoint, metadata={"url": endpoint.url, "eventTypes": endpoint.event_types})
+    return endpoint, secret
+
+
+@transaction.atomic
+def webhook_endpoint_update(*, caller: Caller, endpoint: WebhookEndpoint, url: str | None = None,
+                            description: str | None = None, event_types: list[str] | None = None,
+                            enabled: bool | None = None) -> WebhookEndpoint:
+    _require_write(caller)
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk, organization_id=caller.organization_id)
+    fields: dict = {}
+    if url is not None:
+        fields["url"] = clean_url(url)
+    if description is not None:
+        fields["description"] = _clean_description(description)
+    if event_types is not None:
+        fields["event_types"] = clean_event_types(event_types)
+    if enabled is not None:
+        fields["enabled"] = bool(enabled)
+    changed = {k: v for k, v in fields.items() if getattr(endpoint, k) != v}
+    if not changed:
+        return endpoint
+    for key, value in changed.items():
+        setattr(endpoint, key, value)
+    update_fields = [*changed, "updated_at"]
+    if changed.get("enabled") is True:
+        # Enabled again by a person: the five failing days start over.
+        endpoint.disabled_at, endpoint.disabled_reason, endpoint.failing_since = None, "", None
+        update_fields += ["disabled_at", "disabled_reason", "failing_since"]
+    endpoint.save(update_fields=update_fields)
+    audit_record(action="webhook_endpoint.updated", actor=caller.audit_actor, organization=caller.organization,
+                 target=endpoint, metadata={"fields": sorted(changed)})
+    return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_delete(*, caller: Caller, endpoint: WebhookEndpoint) -> None:
+    _require_write(caller)
+    audit_record(action="webhook_endpoint.deleted", actor=caller.audit_actor, organization=caller.organization,
+                 target=endpoint, metadata={"url": endpoint.url})
+    endpoint.delete()
+
+
+@transaction.atomic
+def webhook_endpoint_rotate_secret(*, caller: Caller, endpoint: WebhookEndpoint) -> tuple[WebhookEndpoint, str]:
+    """A new secret (shown once); the old one keeps signing beside it for 24 hours, so receivers can switch."""
+    _require_write(caller)
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk, organization_id=caller.organization_id)
+    secret = signing.new_secret()
+    endpoint.previous_secret_encrypted = endpoint.secret_encrypted
+    endpoint.previous_secret_until = timezone.now() + timedelta(hours=portal_settings.WEBHOOK_SECRET_OVERLAP_HOURS)
+    endpoint.secret_encrypted = encrypt(secret)
+    endpoint.save(update_fields=["previous_secret_encrypted", "previous_secret_until", "secret_encrypted",
+                                 "updated_at"])
+    audit_record(action="webhook_endpoint.secret_rotated", actor=caller.audit_actor, organization=caller.organization,
+                 target=endpoint)
+    return endpoint, secret
+
+
+def signing_secrets(endpoint: WebhookEndpoint, now=None) -> list[str]:
+    """The secrets that sign a delivery now: the current one, and the previous one during its overlap."""
+    now = now or timezone.now()
+    found = [decrypt(endpoint.secret_encrypted)]
+    if endpoint.previous_secret_encrypted and endpoint.previous_secret_until and endpoint.previous_secret_until > now:
+        found.append(decrypt(endpoint.previous_secret_encrypted))
+    return found
+
+
+# The outbox ----------------------------------------------------------------------------------------------
+
+
+def _enqueue(delivery_ids: list[int], countdown: float | None = None) -> None:
+    """Hand deliveries to the worker (``portal.jobs.send``: the request does not wait for the broker)."""
+    from webhooks.tasks import deliver
+
+    for delivery_id in delivery_ids:
+        jobs.send(deliver, delivery_id, countdown=countdown)
+
+
+@transaction.atomic(savepoint=False)  # inside the publisher's transaction: no savepoint of its own
+def _outbox(organization_id: int, event_type: str, data: dict, endpoints: list[WebhookEndpoint],
+            occurred_at=None) -> list[WebhookDelivery]:
+    event = WebhookEvent.objects.create(event_id=signing.new_event_id(), organization_id=organization_id,
+                                        type=event_type, data=data, created_at=occurred_at or timezone.now())
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [WebhookDelivery(event=event, endpoint=endpoint, next_attempt_at=event.created_at) for endpoint in endpoints]
+    )
+    transaction.on_commit(_kick_sweep)
+    return deliveries
+
+
+def _kick_sweep() -> None:
+    """New deliveries are due at once: the sweep hands them to the worker (one message for a burst of events)."""
+    from webhooks.tasks import deliver_due
+
+    jobs.kick(deliver_due)
+
+
+def record_event(sender: str, event: Event, **kwargs) -> None:
+    """``portal.events`` listener: one outbox row and a delivery per interested endpoint, in the publisher's
+    transaction. An organization without endpoints costs one indexed query."""
+    endpoints = [endpoint for endpoint in WebhookEndpoint.objects.filter(
+        organization_id=event.organization_id, enabled=True).only("id", "event_types")
+        if endpoint.wants(event.type)]
+    if endpoints:
+        _outbox(event.organization_id, event.type, event.data, endpoints, event.occurred_at)
+
+
+@transaction.atomic
+def webhook_endpoint_send_test(*, caller: Caller, endpoint: WebhookEndpoint) -> WebhookDelivery:
+    """A ``webhook.test`` event to this endpoint only (enabled or not, whatever types it takes)."""
+    _require_write(caller)
+    data = {"endpointId": endpoint.pk, "message": "This is a test event from the developer portal."}
+    (delivery,) = _outbox(caller.organization_id, "webhook.test", data, [endpoint])
+    audit_record(action="webhook_endpoint.tested", actor=caller.audit_actor, organization=caller.organization,
+                 target=endpoint)
+    return delivery
+
+
+@transaction.atomic
+def webhook_delivery_retry(*, caller: Caller, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a delivery again now, with the same ``webhook-id`` (a receiver that has it already can skip it)."""
+    _require_write(caller)
+    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk,
+                                                               endpoint__organization_id=caller.organization_id)
+    delivery.status = WebhookDelivery.Status.PENDING
+    delivery.next_attempt_at = timezone.now()
+    delivery.locked_until = None
+    delivery.save(update_fields=["status", "next_attempt_at", "locked_until", "updated_at"])
+    audit_record(action="webhook_delivery.resent", actor=caller.audit_actor, organization=caller.organization,
+                 target=delivery.endpoint, metadata={"deliveryId": delivery.pk, "eventId": delivery.event.event_id})
+    transaction.on_commit(lambda: _enqueue([delivery.pk]))
+    return delivery
+
+
+
+
+# The worker's side ---------------------------------------------------------------------------------------
+
+
+def _lease_seconds() -> float:
+    """How long a worker holds a delivery it took: longer than an attempt can last, so that only a worker that
+    died lets it go (the sweep then gives it to another)."""
+    timeout = float(portal_settings.WEBHOOK_TIMEOUT_SECONDS)
+    return timeout + max(5.0, timeout)
+
+
+def delivery_attempt(delivery_id: int) -> WebhookAttempt | None:
+    """One attempt of a delivery (the ``deliver`` job). Idempotent: nothing happens unless the delivery is due."""
+    if not jobs.claim(WebhookDelivery, delivery_id, _lease_seconds()):
+        return None
+    delivery = WebhookDelivery.objects.select_related("event", "endpoint", "endpoint__organization").filter(
+        pk=delivery_id).first()
+    if delivery is None:  # its endpoint was deleted meanwhile
+        return None
+    endpoint, event = delivery.endpoint, delivery.event
+    exact_now = timezone.now()
+    now = exact_now.replace(microsecond=0)  # webhook-timestamp is whole seconds; the schedule counts from exact_now
+    if not endpoint.enabled and event.type != "webhook.test":  # disabled since: only a test still goes
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(status=WebhookDelivery.Status.FAILED, locked_until=None)
+        return None
+    payload = signing.body(event.type, event.created_at, event.data)
+    headers = signing.headers(event_id=event.event_id, sent_at=now, payload=payload,
+                              signing_secrets=signing_secrets(endpoint, exact_now))
+    answer = transport.post(endpoint.url, payload.encode(), headers)
+    return _record_attempt(delivery, answer, exact_now)
+
+
+@transaction.atomic
+def _record_attempt(delivery: WebhookDelivery, answer: transport.Answer, now) -> WebhookAttempt | None:
+    endpoint = WebhookEndpoint.objects.select_for_update().filter(pk=delivery.endpoint_id).first()
+    if endpoint is None:  # deleted while the attempt was under way, with its deliveries
+        return None
+    attempt = WebhookAttempt.objects.create(delivery=delivery, at=now, status_code=answer.status_code,
+                                            duration_ms=answer.duration_ms, error=answer.error,
+                                            response_body=answer.body)
+    delivery.attempt_count += 1
+    delivery.locked_until = None
+    schedule = list(portal_settings.WEBHOOK_RETRY_SCHEDULE)
+    if answer.succeeded:
+        delivery.status, delivery.next_attempt_at = WebhookDelivery.Status.SUCCEEDED, None
+        if endpoint.failing_since is not None:
+            endpoint.failing_since = None
+            endpoint.save(update_fields=["failing_since"])
+    else:
+        logger.info("Webhook delivery %s attempt %s failed: %s", delivery.pk, delivery.attempt_count,
+                    answer.status_code or answer.error)
+        if delivery.attempt_count <= len(schedule):
+            delay = schedule[delivery.attempt_count - 1]
+            delivery.next_attempt_at = timezone.now() + timedelta(seconds=delay)  # counted from the attempt's end
+            if delay <= 60:  # a short wait rides on the message; longer ones come back with the sweep
+                transaction.on_commit(lambda: _enqueue([delivery.pk], countdown=delay))
+        else:
+            delivery.status, delivery.next_attempt_at = WebhookDelivery.Status.FAILED, None
+        _note_failure(endpoint, now)
+    delivery.save(update_fields=["status", "attempt_count", "next_attempt_at", "locked_until", "updated_at"])
+    return attempt
+
+
+def _note_failure(endpoint: WebhookEndpoint, now) -> None:
+    if endpoint.failing_since is None:
+        endpoint.failing_since = now
+        endpoint.save(update_fields=["failing_since"])
+        return
+    days = portal_settings.WEBHOOK_DISABLE_AFTER_DAYS
+    if endpoint.enabled and endpoint.failing_since <= now - timedelta(days=days):
+        endpoint.enabled = False
+        endpoint.disabled_at = now
+        endpoint.disabled_reason = f"Every delivery failed for {days} days."
+        endpoint.save(update_fields=["enabled", "disabled_at", "disabled_reason"])
+        audit_record(action="webhook_endpoint.disabled", actor=None, organization_id=endpoint.organization_id,
+                     target=endpoint, metadata={"reason": endpoint.disabled_reason})
+        from notifications.services import notify_webhook_endpoint_disabled
+
+        page = reverse("webhook-detail", args=[endpoint.organization.slug, endpoint.pk])
+        notify_webhook_endpoint_disabled(organization=endpoint.organization, endpoint_url=endpoint.url,
+                                         reason=endpoint.disabled_reason, page=page)
+
+
+def deliver_due(limit: int = 1000) -> int:
+    """The sweep: enqueue every pending delivery that is due and held by no live worker."""
+    ids = jobs.due_ids(WebhookDelivery, limit)
+    _enqueue(ids)
+    return len(ids)
+
+
+def prune_attempts() -> int:
+    """Attempts (and finished deliveries and their events) older than 30 days go."""
+    cutoff = timezone.now() - timedelta(days=portal_settings.WEBHOOK_ATTEMPTS_KEPT_DAYS)
+    removed, _ = WebhookAttempt.objects.filter(at__lt=cutoff).delete()
+    WebhookDelivery.objects.filter(created_at__lt=cutoff).exclude(status=WebhookDelivery.Status.PENDING).delete()
+    WebhookEvent.objects.filter(created_at__lt=cutoff, deliveries__isnull=True).delete()
+    return removed
