@@ -43,8 +43,8 @@ def test_sign_up_make_a_key_call_the_api_and_revoke_it(page, live_server) -> Non
 
     page.get_by_role("link", name="New API key").click()
     page.get_by_label("Name").fill("first key")
-    expect(page.get_by_label("Test")).to_be_checked()  # the form starts on test
-    page.get_by_label("Live").check()
+    expect(page.get_by_role("radio", name="Test")).to_be_checked()  # the form starts on test
+    page.get_by_role("radio", name="Live").check()
     page.get_by_role("button", name="Create key").click()
     expect(page).to_have_url(re.compile(r"/keys/created/$"))
     key_field = page.get_by_label("API key")

@@ -99,7 +99,7 @@ def test_code_flow_with_openid_gives_an_id_token_verified_against_the_jwks(relyi
     assert claims["sub"] == str(developer.pk) and claims["sub"] != developer.email
     assert claims["org"] == org.slug
     assert claims["aud"] == rp.client_id and claims["nonce"] == nonce
-    assert claims["email"] == developer.email and claims["email_verified"] is False
+    assert claims["email"] == developer.email and claims["email_verified"] is True  # the factory verifies the address
     assert claims["name"] == "Ada Lovelace"
     header = json.loads(jwt.JWT(jwt=token["id_token"]).token.objects["protected"])
     assert header["alg"] == "RS256" and header["kid"]
