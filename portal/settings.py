@@ -97,6 +97,8 @@ MIDDLEWARE = [
     # Unverified address, two-factor required by an organization or by the admin: a page that says what to do.
     "accounts.middleware.AccountGatesMiddleware",
     "audit.middleware.RequestContextMiddleware",
+    # With debug on, the portal's own 404, 400 and 500 pages instead of Django's technical ones (not on the API).
+    "portal.error_pages.DebugErrorPagesMiddleware",
     "portal.api.middleware.ApiErrorMiddleware",
 ]
 
