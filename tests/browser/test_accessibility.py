@@ -29,19 +29,26 @@ UNLABELLED_FIELDS = """() => Array.from(document.querySelectorAll("input, select
 
 
 @pytest.fixture
-def site(make_key, make_client):
+def site(make_key, make_client, settings):
     """An organization with everything the pages show: an owner, a developer, an application with a key and an
-    OAuth client for the authorization-code grant."""
+    OAuth client for the authorization-code grant (with a long redirect URI), a webhook endpoint with deliveries,
+    an OAuth token the owner granted, and a day of usage."""
     organization = OrganizationFactory(name="Acme Corporation International", slug="acme")
-    owner = MembershipFactory(organization=organization, role=Role.OWNER).user
-    MembershipFactory(organization=organization, role=Role.DEVELOPER)
+    owner_membership = MembershipFactory(organization=organization, role=Role.OWNER)
+    developer = MembershipFactory(organization=organization, role=Role.DEVELOPER)
     application = ApplicationFactory(organization=organization, name="Billing sync",
                                      description="Sends invoices to the accounting system every night.")
-    key, _ = make_key(application, "STANDARD", name="CI deploys", allowed_ips=["10.0.0.0/8"])
-    client, _secret = make_client(application, grants=("authorization_code",), scopes=("apps:read", "keys:read"),
-                                  name="Invoice Robot")
+    key, _ = make_key(application, "STANDARD", name="CI deploys", allowed_ips=["10.0.0.0/8", "2001:db8:85a3::/48"])
+    client, _secret = make_client(
+        application, grants=("authorization_code",), scopes=("apps:read", "keys:read"), name="Invoice Robot",
+        redirect_uris=["https://client.example.com/callback",
+                       "https://accounting-integration.eu-central-1.example.com/oauth2/callback/acme-corporation"])
     _usage(organization, application, key)
-    return {"org": organization, "owner": owner, "app": application, "client": client, "key": key}
+    _token(owner_membership.user, organization, client)
+    endpoint = _webhook(organization)
+    return {"org": organization, "owner": owner_membership.user, "developer": developer, "app": application,
+            "client": client, "key": key, "webhook": endpoint, "settings": settings,
+            "owner_membership": owner_membership}
 
 
 def _usage(organization, application, key) -> None:
@@ -64,11 +71,51 @@ def _usage(organization, application, key) -> None:
                                   duration_ms=12.5, ip_address="2001:db8:85a3::8a2e:370:7334", user_agent="curl")
 
 
+def _token(user, organization, client) -> None:
+    """An access token the person granted the client, for the authorized applications page."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from oauth2_provider.models import AccessToken
+
+    from oauthapps.models import TokenOrganization
+
+    token = AccessToken.objects.create(user=user, application=client, token="a-token-of-the-accessibility-test",
+                                       expires=timezone.now() + timedelta(hours=1), scope="apps:read keys:read")
+    TokenOrganization.objects.create(access_token=token, organization=organization)
+
+
+def _webhook(organization):
+    """An endpoint with a long URL, one delivery that failed with a long answer and one that succeeded."""
+    from portal.encryption import encrypt
+    from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+    endpoint = WebhookEndpoint.objects.create(
+        organization=organization, secret_encrypted=encrypt("whsec_accessibility"), event_types=["*"],
+        url="https://hooks.accounting-integration.example.com/portal/events/acme-corporation-international/v2",
+        description="Keeps the accounting system's copy of our keys in step.")
+    for number, (status, code) in enumerate((("failed", 500), ("succeeded", 200))):
+        event = WebhookEvent.objects.create(event_id=f"evt_{number:030d}", organization=organization,
+                                            type="api_key.created", data={})
+        delivery = WebhookDelivery.objects.create(event=event, endpoint=endpoint, status=status, attempt_count=1)
+        WebhookAttempt.objects.create(delivery=delivery, status_code=code, duration_ms=130,
+                                      response_body='{"error":"' + "x" * 300 + '"}' if code == 500 else "ok")
+    return endpoint
+
+
 def _key_created(page, site) -> None:
     page.goto(f"/orgs/acme/apps/{site['app'].pk}/keys/new/")
     page.get_by_label("Name").fill("Laptop")
     page.get_by_role("button", name="Create key").click()
     expect(page.get_by_label("API key")).to_be_visible()
+
+
+def _client_edit_refused(page, site) -> None:
+    """The client's page after a refused edit: the form with its errors."""
+    page.goto(f"/orgs/acme/clients/{site['client'].pk}/")
+    page.get_by_label("Redirect URIs").fill("ftp://not-a-place-to-send-codes.example.com/callback")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".errorlist").first).to_be_visible()
 
 
 def _consent(page, site) -> None:
@@ -90,31 +137,73 @@ def _device_consent(page, site) -> None:
     expect(page.get_by_role("button", name="Authorize")).to_be_visible()
 
 
+def _not_found_with_debug_on(page, site) -> None:
+    site["settings"].DEBUG = True  # the quick start's setting: still the portal's own page
+    response = page.goto("/orgs/acme/no-such-page/")
+    assert response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
+
+
+def _goto(path: str):
+    """An opener for a page at ``path``, formatted with the site (``{app}``, ``{key}``, ``{client}``...)."""
+
+    def _open(page, site) -> None:
+        values = {"app": site["app"].pk, "key": site["key"].public_id, "client": site["client"].pk,
+                  "webhook": site["webhook"].pk, "developer": site["developer"].pk,
+                  "owner": site["owner_membership"].pk}
+        response = page.goto(path.format(**values))
+        assert response.status == 200, f"{path}: {response.status}"
+
+    return _open
+
+
 # name: (signed in, open the page)
 PAGES = {
-    "login": (False, lambda page, site: page.goto("/accounts/login/")),
-    "signup": (False, lambda page, site: page.goto("/accounts/signup/")),
-    "dashboard": (True, lambda page, site: page.goto("/dashboard/")),
-    "apps": (True, lambda page, site: page.goto("/orgs/acme/apps/")),
-    "app_detail": (True, lambda page, site: page.goto(f"/orgs/acme/apps/{site['app'].pk}/")),
-    "key_create": (True, lambda page, site: page.goto(f"/orgs/acme/apps/{site['app'].pk}/keys/new/")),
+    "login": (False, _goto("/accounts/login/")),
+    "signup": (False, _goto("/accounts/signup/")),
+    "password_reset": (False, _goto("/accounts/password/reset/")),
+    "dashboard": (True, _goto("/dashboard/")),
+    "org_create": (True, _goto("/orgs/new/")),
+    "overview": (True, _goto("/orgs/acme/")),
+    "apps": (True, _goto("/orgs/acme/apps/")),
+    "app_detail": (True, _goto("/orgs/acme/apps/{app}/")),
+    "app_delete": (True, _goto("/orgs/acme/apps/{app}/delete/")),
+    "key_create": (True, _goto("/orgs/acme/apps/{app}/keys/new/")),
     "key_created": (True, _key_created),
-    "key_detail": (True, lambda page, site: page.goto(f"/orgs/acme/keys/{site['key'].public_id}/")),
-    "request_log": (True, lambda page, site: page.goto("/orgs/acme/requests/")),
-    "overview": (True, lambda page, site: page.goto("/orgs/acme/")),
-    "members": (True, lambda page, site: page.goto("/orgs/acme/members/")),
-    "audit_log": (True, lambda page, site: page.goto("/orgs/acme/audit/")),
-    "webhooks": (True, lambda page, site: page.goto("/orgs/acme/webhooks/")),
-    "notifications": (True, lambda page, site: page.goto("/account/notifications/")),
-    "client_create": (True, lambda page, site: page.goto(f"/orgs/acme/apps/{site['app'].pk}/clients/new/")),
+    "key_detail": (True, _goto("/orgs/acme/keys/{key}/")),
+    "key_rotate": (True, _goto("/orgs/acme/keys/{key}/rotate/")),
+    "key_revoke": (True, _goto("/orgs/acme/keys/{key}/revoke/")),
+    "client_create": (True, _goto("/orgs/acme/apps/{app}/clients/new/")),
+    "client_detail": (True, _goto("/orgs/acme/clients/{client}/")),
+    "client_edit": (True, _client_edit_refused),
+    "client_rotate": (True, _goto("/orgs/acme/clients/{client}/rotate/")),
+    "client_delete": (True, _goto("/orgs/acme/clients/{client}/delete/")),
+    "members": (True, _goto("/orgs/acme/members/")),
+    "member_remove": (True, _goto("/orgs/acme/members/{developer}/remove/")),
+    "member_leave": (True, _goto("/orgs/acme/members/{owner}/remove/")),
+    "webhooks": (True, _goto("/orgs/acme/webhooks/")),
+    "webhook_detail": (True, _goto("/orgs/acme/webhooks/{webhook}/")),
+    "webhook_delete": (True, _goto("/orgs/acme/webhooks/{webhook}/delete/")),
+    "request_log": (True, _goto("/orgs/acme/requests/")),
+    "audit_log": (True, _goto("/orgs/acme/audit/")),
+    "security": (True, _goto("/orgs/acme/security/")),
+    "email": (True, _goto("/accounts/email/")),
+    "password_change": (True, _goto("/accounts/password/")),
+    "two_factor": (True, _goto("/accounts/2fa/")),
+    "totp_activate": (True, _goto("/accounts/2fa/totp/activate/")),
+    "sessions": (True, _goto("/accounts/sessions/")),
+    "authorized_apps": (True, _goto("/account/authorized-apps/")),
+    "notifications": (True, _goto("/account/notifications/")),
     "consent": (True, _consent),
-    "device": (True, lambda page, site: page.goto("/device")),
+    "device": (True, _goto("/device")),
     "device_consent": (True, _device_consent),
+    "not_found": (True, _not_found_with_debug_on),
 }
 
 
 def _axe_violations(page) -> list[str]:
-    page.evaluate(AXE.read_text())  # not a <script> tag: the page's policy allows only its own scripts
+    if not page.evaluate("() => typeof axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())  # not a <script> tag: the page's policy allows only its own scripts
     results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
     return [
         f"{v['impact']} {v['id']}: {v['help']} at {[node['target'] for node in v['nodes']][:5]}"
@@ -122,22 +211,93 @@ def _axe_violations(page) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["phone", "laptop"])
+# Inside <main>: a box that scrolls or clips sideways, or an element that sticks out of its card. A text field
+# scrolls its own long value (the full value is still there to copy); an ellipsis is a deliberate truncation.
+BOXES_THAT_DO_NOT_FIT = """() => {
+  const main = document.querySelector("main");
+  const name = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+    (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\\s+/).join(".") : "");
+  const clipped = (el) => {  // visually hidden: inside a box clipped to nothing (.visually-hidden, a phone's thead)
+    for (let box = el; box && box !== main; box = box.parentElement) {
+      if (getComputedStyle(box).clip.startsWith("rect")) return true;
+    }
+    return false;
+  };
+  const problems = [];
+  for (const el of main.querySelectorAll("*")) {
+    if (!el.checkVisibility() || clipped(el) || ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName)) continue;
+    const style = getComputedStyle(el);
+    const rect = el.getBoundingClientRect();
+    if (rect.width <= 1 || style.textOverflow === "ellipsis") continue;
+    if (["auto", "scroll", "hidden", "clip"].includes(style.overflowX) && el.scrollWidth > el.clientWidth + 1) {
+      problems.push(`${name(el)} scrolls or clips sideways: ${el.scrollWidth} px in ${el.clientWidth} px`);
+    }
+    const box = el.parentElement.closest(".card") || main;
+    const outer = box.getBoundingClientRect();
+    if (rect.right > outer.right + 1 || rect.left < outer.left - 1) {
+      problems.push(`${name(el)} sticks out of ${name(box)}: ${Math.round(rect.left)}..${Math.round(rect.right)} ` +
+                    `outside ${Math.round(outer.left)}..${Math.round(outer.right)}`);
+    }
+  }
+  return problems.slice(0, 10);
+}"""
+
+# Every action inside <main>, scrolled to (as keyboard focus would), lies inside the screen from side to side.
+ACTIONS_OFF_SCREEN = """() => {
+  const off = [];
+  for (const el of document.querySelector("main").querySelectorAll("a[href], button, summary, input[type=submit]")) {
+    if (!el.checkVisibility() || el.closest(".visually-hidden")) continue;
+    el.scrollIntoView({block: "center", inline: "nearest"});
+    const rect = el.getBoundingClientRect();
+    if (rect.left < -1 || rect.right > window.innerWidth + 1) {
+      const label = el.textContent.trim().slice(0, 40);
+      off.push(`${el.tagName.toLowerCase()} "${label}" at ${Math.round(rect.left)}..${Math.round(rect.right)}`);
+    }
+  }
+  window.scrollTo(0, 0);
+  return off;
+}"""
+
+AXE_RUNS = {("phone", "dark"), ("laptop", "light")}
+BACKGROUND = "() => getComputedStyle(document.body).backgroundColor"
+
+
+def _layout_problems(page, where: str) -> list[str]:
+    problems = []
+    width, screen = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    if width > screen:
+        problems.append(f"{where}: the page is {width} px wide on a {screen} px screen")
+    problems += [f"{where}: {problem}" for problem in page.evaluate(BOXES_THAT_DO_NOT_FIT)]
+    problems += [f"{where}: off screen: {action}" for action in page.evaluate(ACTIONS_OFF_SCREEN)]
+    return problems
+
+
 @pytest.mark.parametrize("name", PAGES)
-def test_page_fits_the_screen_labels_every_field_and_passes_axe(new_page, site, name, viewport) -> None:
+def test_page_fits_phone_and_laptop_in_light_and_dark_labels_every_field_and_passes_axe(new_page, site, name) -> None:
+    """One page load each, then the same document at 375 px and 1280 px, in the light and the dark scheme
+    (show-once pages cannot be loaded twice). The layout is checked in all four; axe-core, the slow part, in
+    each scheme once (its colours are the same tokens at either width)."""
     if not AXE.exists():
         missing_prerequisite(f"{AXE} is missing: run `make browser-deps` (npm ci)")
     signed_in, open_page = PAGES[name]
-    page = new_page(viewport=viewport, user=site["owner"] if signed_in else None)
+    page = new_page(viewport=PHONE, user=site["owner"] if signed_in else None)
 
     open_page(page, site)
 
     assert page.locator("h1").count() == 1
-    overflow = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert overflow[0] <= overflow[1], f"the page is {overflow[0]} px wide on a {overflow[1]} px screen"
     assert page.evaluate(UNLABELLED_FIELDS) == []
-    violations = _axe_violations(page)
-    assert violations == [], "axe-core found:\n" + "\n".join(violations)
+    problems, backgrounds = [], {}
+    for viewport, size in (("phone", PHONE), ("laptop", LAPTOP)):
+        page.set_viewport_size(size)
+        for scheme in ("light", "dark"):
+            page.emulate_media(color_scheme=scheme)
+            backgrounds[scheme] = page.evaluate(BACKGROUND)
+            where = f"{viewport} {scheme}"
+            problems += _layout_problems(page, where)
+            if (viewport, scheme) in AXE_RUNS:
+                problems += [f"{where}: axe-core: {violation}" for violation in _axe_violations(page)]
+    assert problems == [], "\n".join(problems)
+    assert backgrounds["light"] != backgrounds["dark"], "the dark scheme changes nothing"
 
 
 def test_sign_in_with_the_keyboard_alone(page, site) -> None:
