@@ -187,7 +187,7 @@ PAGES = {
     "request_log": (True, _goto("/orgs/acme/requests/")),
     "audit_log": (True, _goto("/orgs/acme/audit/")),
     "security": (True, _goto("/orgs/acme/security/")),
-    "email": (True, _goto("/accounts/email/")),
+    "email_change": (True, _goto("/accounts/email/")),
     "password_change": (True, _goto("/accounts/password/")),
     "two_factor": (True, _goto("/accounts/2fa/")),
     "totp_activate": (True, _goto("/accounts/2fa/totp/activate/")),
