@@ -55,6 +55,9 @@ _outgoing: queue.SimpleQueue[tuple[Any, tuple, float | None]] = queue.SimpleQueu
 _KICK = -1.0  # the countdown that marks a kick
 KICK_INTERVAL_SECONDS = 0.5
 _kicked_at: dict[str, float] = {}  # task name -> when the publisher thread last sent a kick of it (monotonic)
+# Tasks with a kick waiting on the queue: a further kick adds nothing (the queue does not grow with the requests
+# of an interval, and the thread does not wake for each).
+_kicks_waiting: set[str] = set()
 _publisher_pid: int | None = None
 _publisher_lock = threading.Lock()
 
@@ -75,6 +78,7 @@ def _publish_forever() -> None:
                 if task.name in kicked:
                     continue
                 kicked.add(task.name)
+                _kicks_waiting.discard(task.name)  # a kick from now on asks for the next publish
                 _kicked_at[task.name] = time.monotonic()
                 countdown = None
             try:
@@ -92,6 +96,8 @@ def send(task: Any, *args: Any, countdown: float | None = None) -> None:
 def kick(task: Any) -> None:
     """Ask for ``task()`` (a sweep, which finds its own work) within ``KICK_INTERVAL_SECONDS``; many kicks before it
     is sent are one."""
+    if task.name in _kicks_waiting and _publisher_pid == os.getpid():
+        return
     _put(task, (), _KICK)
 
 
@@ -103,6 +109,9 @@ def _put(task: Any, args: tuple, countdown: float | None) -> None:
     if _publisher_pid != os.getpid():  # first use in this process (a forked worker starts its own thread)
         with _publisher_lock:
             if _publisher_pid != os.getpid():
+                _kicks_waiting.clear()  # a forked process's queue starts empty, whatever its parent's held
                 threading.Thread(target=_publish_forever, name="portal-jobs-publisher", daemon=True).start()
                 _publisher_pid = os.getpid()
+    if countdown == _KICK:
+        _kicks_waiting.add(task.name)
     _outgoing.put((task, args, countdown))
