@@ -1,7 +1,7 @@
 """Domain events: what happened to an organization's objects, published by the service that changed them.
 
 A service calls ``publish(...)`` inside its own transaction, after the change. Listeners (the ``webhooks``
-app writes its outbox rows) run in that same transaction, so a change that rolls back publishes nothing, and
+app writes its event row) run in that same transaction, so a change that rolls back publishes nothing, and
 whatever they hand to the worker is enqueued only on commit. The core names the event types and knows no
 listener: apps connect to ``event_published``.
 
