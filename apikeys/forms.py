@@ -121,13 +121,20 @@ GRACE_CHOICES_HOURS = (
 
 
 class ApiKeyRotateForm(forms.Form):
+    name = forms.CharField(label="Name of the new key (optional)", max_length=120, required=False)
     grace_period_hours = forms.TypedChoiceField(
         label="Keep the old key working for", coerce=int, widget=forms.RadioSelect,
         help_text="Time to deploy the new key everywhere the old one is used.",
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, default_name: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["name"].help_text = f"Empty: “{default_name}”."
         maximum = portal_settings.KEY_ROTATION_MAX_GRACE_HOURS
         self.fields["grace_period_hours"].choices = [(h, label) for h, label in GRACE_CHOICES_HOURS if h <= maximum]
         self.fields["grace_period_hours"].initial = portal_settings.KEY_ROTATION_GRACE_HOURS
+
+    def service_arguments(self) -> dict[str, Any]:
+        """As ``api_key_rotate`` takes them: no name means the default one."""
+        return {"grace_period_hours": self.cleaned_data["grace_period_hours"],
+                "name": self.cleaned_data["name"].strip() or None}

@@ -283,7 +283,7 @@ def test_rotation_shows_the_new_key_once_and_the_old_one_lives_for_the_grace(
     assert client.get(response["Location"]).status_code == 410
 
     old.refresh_from_db()
-    assert old.replaced_by.name == "worker"
+    assert old.replaced_by.name == f"worker (rotated {old.rotated_at:%Y-%m-%d})"
     assert old.replaced_by.scopes == old.scopes
     assert _hello(api_client, new_plaintext) == 200
     assert _hello(api_client, old_plaintext) == (200 if old_key_works else 401)
