@@ -30,7 +30,9 @@ class ApiKeyCreateForm(forms.Form):
     name = forms.CharField(max_length=120, help_text="Where the key is used, e.g. “CI deploys” or “Billing worker”.")
     scope_preset = forms.ChoiceField(label="Scopes", widget=forms.RadioSelect)
     scopes = forms.MultipleChoiceField(
-        label="Custom scopes", required=False, widget=forms.CheckboxSelectMultiple,
+        label="Custom scopes", required=False,
+        # static/portal.js shows these only while "Custom" is chosen; without JavaScript all are shown.
+        widget=forms.CheckboxSelectMultiple(attrs={"data-custom-scopes": ""}),
         help_text="Used only when “Custom” is chosen above.",
     )
     expires_in_days = forms.ChoiceField(label="Expires")

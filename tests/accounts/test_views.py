@@ -115,7 +115,7 @@ def test_login_page_labels_the_field_email() -> None:
     response = Client().get(reverse("login"))
 
     assert response.status_code == 200
-    assert '<label for="id_login">Email:</label>' in response.content.decode()
+    assert '<label for="id_login">Email</label>' in response.content.decode()
     assert 'type="email"' in response.content.decode()
 
 

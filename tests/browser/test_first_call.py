@@ -22,7 +22,7 @@ def test_sign_up_make_a_key_call_the_api_and_revoke_it(page, live_server) -> Non
     page.goto("/accounts/signup/")
     page.get_by_label("Email").fill("ada@example.com")
     page.get_by_label("Full name (optional)").fill("Ada Lovelace")
-    page.get_by_label("Password:", exact=True).fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Confirm password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", name="Verify your email address")).to_be_visible()
