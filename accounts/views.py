@@ -64,6 +64,7 @@ from oauthapps.selectors import organization_oauth_clients
 from portal.conf import portal_settings
 from portal.forms import add_service_errors, posted_data
 from portal.ratelimit import SERVICE_RETRY_SECONDS, guard, record_failure
+from portal.showonce import public_base_url
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -214,7 +215,7 @@ def _render_overview(request: HttpRequest, access: OrgAccess) -> HttpResponse:
         "pending_invitation_count": organization_pending_invitations(organization).count(),
         "recent_events": organization_audit_events(organization)[:5],
         "getting_started": organization_getting_started(organization),
-        "base_url": portal_settings.BASE_URL.rstrip("/"),
+        "base_url": public_base_url(request),
     }
     return render(request, "accounts/org_overview.html", context)
 
