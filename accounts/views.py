@@ -27,7 +27,7 @@ from accounts.forms import (
     RoleForm,
 )
 from accounts.models import Invitation, Membership
-from accounts.roles import Role, can_assign_role, can_manage_members
+from accounts.roles import Role, can_assign_role, can_manage_credentials, can_manage_members
 from accounts.selectors import (
     OrgAccess,
     access_invitation_by_id,
@@ -209,12 +209,15 @@ def recovery_codes_download(request: HttpRequest) -> HttpResponse:
 
 def _render_overview(request: HttpRequest, access: OrgAccess) -> HttpResponse:
     organization = access.organization
+    getting_started = organization_getting_started(organization)
     context = {
         "access": access,
         "member_count": organization_members(organization).count(),
         "pending_invitation_count": organization_pending_invitations(organization).count(),
         "recent_events": organization_audit_events(organization)[:5],
-        "getting_started": organization_getting_started(organization),
+        "getting_started": getting_started,
+        # The first call in two actions: one button makes the Default application and a test key (not for a viewer).
+        "offer_quick_start": not getting_started.has_key and can_manage_credentials(access.role),
         "base_url": public_base_url(request),
     }
     return render(request, "accounts/org_overview.html", context)

@@ -30,7 +30,7 @@ from portal.showonce import show_once_page, show_once_redirect
 SHOW_ONCE_KIND = "api_key"
 
 
-def _show_once(request: HttpRequest, access: OrgAccess, key: ApiKey, plaintext: str) -> HttpResponse:
+def show_new_key(request: HttpRequest, access: OrgAccess, key: ApiKey, plaintext: str) -> HttpResponse:
     """Stash the new key (encrypted, in the session) and redirect to the page that shows it once."""
     payload = {
         "application_id": key.application_id,
@@ -64,7 +64,7 @@ def key_create(request: HttpRequest, slug: str, app_id: int) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            return _show_once(request, access, key, plaintext)
+            return show_new_key(request, access, key, plaintext)
     context = {"access": access, "application": application, "form": form}
     return render(request, "apikeys/key_create.html", context, status=400 if form.errors else 200)
 
@@ -133,7 +133,7 @@ def key_rotate(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            return _show_once(request, access, new_key, plaintext)
+            return show_new_key(request, access, new_key, plaintext)
     context = {"access": access, "key": key, "form": form}
     return render(request, "apikeys/key_rotate.html", context, status=400 if form.errors else 200)
 
