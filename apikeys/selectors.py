@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from accounts.models import Organization
 from apikeys.models import ApiKey
 from applications.models import Application
+from audit.models import AuditEvent
 
 
 def organization_api_keys(
@@ -28,3 +29,17 @@ def access_api_key_by_id(organization: Organization, key_id: object, *, include_
     if key is None:
         raise Http404("No such API key.")
     return key
+
+
+def api_key_replaced(key: ApiKey) -> ApiKey | None:
+    """The key this one replaced, while it still names this one as its replacement."""
+    return ApiKey.objects.filter(organization_id=key.organization_id, replaced_by=key).first()
+
+
+def api_key_history(organization: Organization, key: ApiKey, *, limit: int = 30) -> list[AuditEvent]:
+    """The key's story, newest first: its own audit events (created, rotated, revoked, ...) and, for a replacement,
+    the rotation that made it (that event's target is the old key)."""
+    about_key = Q(target_type=key._meta.model_name, target_id=str(key.pk))
+    made_by_rotation = Q(action="api_key.rotated", metadata__newPublicId=key.public_id)
+    events = AuditEvent.objects.filter(organization=organization).filter(about_key | made_by_rotation)
+    return list(events.order_by("-created_at", "-id")[:limit])

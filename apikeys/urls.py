@@ -10,4 +10,5 @@ urlpatterns = [
     path("orgs/<slug:slug>/keys/<str:public_id>/", views.key_detail, name="key-detail"),
     path("orgs/<slug:slug>/keys/<str:public_id>/revoke/", views.key_revoke, name="key-revoke"),
     path("orgs/<slug:slug>/keys/<str:public_id>/rotate/", views.key_rotate, name="key-rotate"),
+    path("orgs/<slug:slug>/keys/<str:public_id>/keep/", views.key_keep, name="key-keep"),
 ]

@@ -11,14 +11,20 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.roles import Role, can_manage_credentials
 from accounts.selectors import OrgAccess, access_organization_by_slug, organization_members
 from apikeys.selectors import organization_api_keys
+from apikeys.views import show_new_key
 from applications.forms import ApplicationForm
 from applications.selectors import access_application_by_id, organization_applications
-from applications.services import application_create, application_delete, application_update
+from applications.services import (
+    application_create,
+    application_delete,
+    application_update,
+    quick_start_key_create,
+)
 from portal.forms import add_service_errors, posted_data
 
 
@@ -94,3 +100,16 @@ def app_delete(request: HttpRequest, slug: str, app_id: int) -> HttpResponse:
     active_keys = organization_api_keys(access.organization, application=application, include_revoked=False)
     context = {"access": access, "application": application, "active_key_count": active_keys.count()}
     return render(request, "applications/app_confirm_delete.html", context)
+
+
+@require_POST
+@login_required
+def quick_start(request: HttpRequest, slug: str) -> HttpResponse:
+    """The overview's one button: the Default application and a test key, straight to the key's show-once page."""
+    access = access_organization_by_slug(request.user, slug, min_role=Role.DEVELOPER)
+    try:
+        key, plaintext = quick_start_key_create(caller=access.caller)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("org-overview", slug)
+    return show_new_key(request, access, key, plaintext)

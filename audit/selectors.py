@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.db.models import QuerySet
 
@@ -31,12 +30,4 @@ def organization_audit_actions(organization: Organization) -> list[str]:
         .order_by("action")
         .values_list("action", flat=True)
         .distinct()
-    )
-
-
-def target_audit_events(organization: Organization, target: Any, *, limit: int = 20) -> list[AuditEvent]:
-    """The newest events of the organization about one object (a key's history on its page)."""
-    return list(
-        AuditEvent.objects.filter(organization=organization, target_type=target._meta.model_name,
-                                  target_id=str(target.pk)).order_by("-created_at", "-id")[:limit]
     )

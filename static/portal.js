@@ -58,3 +58,30 @@
     );
   });
 })();
+
+// The key form: the custom-scope checkboxes show only while "Custom" is the chosen scope preset. Without
+// JavaScript every checkbox is shown (and the server ignores them unless "Custom" is chosen).
+(function () {
+  "use strict";
+
+  function sync(form) {
+    var checkbox = form.querySelector("input[data-custom-scopes]");
+    var custom = form.querySelector('input[name="scope_preset"][value="custom"]');
+    if (!checkbox || !custom) return;
+    // The field's whole group (its legend and help too): the form's child that holds it.
+    var group = checkbox.closest("form > *") || checkbox.closest("fieldset");
+    group.hidden = !custom.checked;
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("input[data-custom-scopes]").forEach(function (checkbox) {
+      var form = checkbox.form;
+      if (!form || form.dataset.customScopes) return;
+      form.dataset.customScopes = "on";
+      form.addEventListener("change", function (event) {
+        if (event.target.name === "scope_preset") sync(form);
+      });
+      sync(form);
+    });
+  });
+})();

@@ -90,6 +90,22 @@ def _device_consent(page, site) -> None:
     expect(page.get_by_role("button", name="Authorize")).to_be_visible()
 
 
+def _dead_end_key(site):
+    """The site's key rotated, its replacement revoked: the key that offers Rotate again, Keep and Revoke now."""
+    from apikeys.services import api_key_revoke, api_key_rotate
+    from portal.callers import Caller
+
+    caller = Caller.system(site["org"])
+    replacement, _ = api_key_rotate(caller=caller, key=site["key"])
+    api_key_revoke(caller=caller, key=replacement)
+    return site["key"]
+
+
+def _member_page(site, role: str, page: str) -> str:
+    """A page of the site's member of ``role`` (the owner's own are about leaving and stepping down)."""
+    return f"/orgs/acme/members/{site['org'].memberships.get(role=role).pk}/{page}"
+
+
 # name: (signed in, open the page)
 PAGES = {
     "login": (False, lambda page, site: page.goto("/accounts/login/")),
@@ -100,9 +116,18 @@ PAGES = {
     "key_create": (True, lambda page, site: page.goto(f"/orgs/acme/apps/{site['app'].pk}/keys/new/")),
     "key_created": (True, _key_created),
     "key_detail": (True, lambda page, site: page.goto(f"/orgs/acme/keys/{site['key'].public_id}/")),
+    "key_detail_dead_end": (True, lambda page, site: page.goto(f"/orgs/acme/keys/{_dead_end_key(site).public_id}/")),
+    "key_rotate": (True, lambda page, site: page.goto(f"/orgs/acme/keys/{site['key'].public_id}/rotate/")),
+    "key_rotate_again": (True, lambda page, site: page.goto(
+        f"/orgs/acme/keys/{_dead_end_key(site).public_id}/rotate/")),
+    "key_keep": (True, lambda page, site: page.goto(f"/orgs/acme/keys/{_dead_end_key(site).public_id}/keep/")),
     "request_log": (True, lambda page, site: page.goto("/orgs/acme/requests/")),
     "overview": (True, lambda page, site: page.goto("/orgs/acme/")),
     "members": (True, lambda page, site: page.goto("/orgs/acme/members/")),
+    "member_remove": (True, lambda page, site: page.goto(_member_page(site, Role.DEVELOPER, "remove/"))),
+    "member_role": (True, lambda page, site: page.goto(_member_page(site, Role.DEVELOPER, "role/"))),
+    "member_role_confirm": (True, lambda page, site: page.goto(_member_page(site, Role.DEVELOPER, "role/?role=admin"))),
+    "leave": (True, lambda page, site: page.goto(_member_page(site, Role.OWNER, "remove/"))),
     "audit_log": (True, lambda page, site: page.goto("/orgs/acme/audit/")),
     "webhooks": (True, lambda page, site: page.goto("/orgs/acme/webhooks/")),
     "notifications": (True, lambda page, site: page.goto("/account/notifications/")),
