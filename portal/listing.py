@@ -2,8 +2,8 @@
 
 A list page reads its filters with a :class:`ListFilterForm` (a GET form: a search box and a few choices) and
 hands the selector's queryset to :func:`paginate`. A value that is not valid (an unknown status, an application
-of another organization, a page that is no number) is ignored and the page says so; it is never an error page.
-A page past the last one shows the last page, as the audit log always did.
+of another organization) is ignored and the page says so; it is never an error page. A page that is no number
+shows the first page, and one past the end the last page, as the audit log always did.
 """
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ class ListFilterForm(forms.Form):
     @property
     def ignored(self) -> list[str]:
         """One sentence per value that was ignored, for the page to show."""
-        return [f"{self.fields[name].label}: {' '.join(errors)} It was ignored."
-                for name, errors in self.errors.items()]
+        return [f"{self[name].label}: {' '.join(errors)} It was ignored." if name in self.fields
+                else f"{' '.join(errors)} It was ignored." for name, errors in self.errors.items()]
 
     def query_string(self) -> str:
         """The valid filters as URL parameters, for the links of the pager (``page`` and bad values dropped)."""
