@@ -25,6 +25,7 @@ from apikeys.services import api_key_create, api_key_revoke, api_key_rotate
 from applications.selectors import access_application_by_id
 from audit.selectors import target_audit_events
 from portal import scopes as scope_registry
+from portal.conf import portal_settings
 from portal.forms import add_service_errors, posted_data
 from portal.listing import filtered_redirect, paginate
 from portal.showonce import show_once_page, show_once_redirect
@@ -86,6 +87,7 @@ def key_list(request: HttpRequest, slug: str) -> HttpResponse:
         "listing": listing,
         "member_ids": organization_member_user_ids(access.organization),
         "can_manage": can_manage_credentials(access.role),
+        "key_prefix": portal_settings.KEY_PREFIX,
     }
     return render(request, "apikeys/key_list.html", context)
 

@@ -104,6 +104,10 @@ PAGES = {
     "overview": (True, lambda page, site: page.goto("/orgs/acme/")),
     "members": (True, lambda page, site: page.goto("/orgs/acme/members/")),
     "audit_log": (True, lambda page, site: page.goto("/orgs/acme/audit/")),
+    "audit_log_filtered": (True, lambda page, site: page.goto(
+        "/orgs/acme/audit/?action=api_key.created&since=2020-01-01&actor=system")),
+    "key_list": (True, lambda page, site: page.goto("/orgs/acme/keys/?q=CI")),
+    "client_list": (True, lambda page, site: page.goto("/orgs/acme/clients/")),
     "webhooks": (True, lambda page, site: page.goto("/orgs/acme/webhooks/")),
     "notifications": (True, lambda page, site: page.goto("/account/notifications/")),
     "client_create": (True, lambda page, site: page.goto(f"/orgs/acme/apps/{site['app'].pk}/clients/new/")),
