@@ -34,6 +34,8 @@ class ListFilterForm(forms.Form):
         # the page of the rewritten query, so the address bar and history keep only the harmless part.
         self.query_rewritten = query != typed.strip()
         data["q"] = query
+        # Ids of their own, so a page's other form (the invitation's "role") never shares one with a filter.
+        kwargs.setdefault("auto_id", "filter_%s")
         super().__init__(data, **kwargs)
 
     def normalize_query(self, query: str) -> str:
