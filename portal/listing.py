@@ -93,7 +93,6 @@ class Listing:
         return self.link(self.page.next_page_number()) if self.page.has_next() else None
 
 
-
 def paginate(items: QuerySet, form: ListFilterForm, page_number: object, *, noun: str,
              per_page: int = PAGE_SIZE) -> Listing:
     """The page ``page_number`` of ``items`` (already filtered by the selector). Not a number: the first page;

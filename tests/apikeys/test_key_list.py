@@ -200,3 +200,14 @@ def test_the_list_runs_the_same_queries_for_one_key_or_thirty(org, app, owner, l
         response = client.get(_path(org), {"environment": "live"})
 
     assert len(_listed(response)) == min(count, 25)
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999999", "-1", "1.5"])
+def test_an_application_id_no_database_could_hold_is_ignored_not_an_error(org, app, owner, login, make_key,
+                                                                         value) -> None:
+    make_key(app, name="CI deploys")
+
+    response = login(owner).get(_path(org), {"application": value, "q": value})
+
+    assert response.status_code == 200
+    assert "Application:" in response.content.decode()
