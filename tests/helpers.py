@@ -36,3 +36,8 @@ def redis_is_running() -> bool:
         return True
     except OSError:
         return False
+
+
+def listed_names(response) -> list[str]:
+    """The names of what a dashboard list page shows (``portal.listing``), in its order."""
+    return [item.name for item in response.context["listing"].page]

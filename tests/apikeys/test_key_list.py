@@ -10,16 +10,13 @@ from django.utils import timezone
 
 from apikeys.models import ApiKey
 from tests.factories import ApplicationFactory
+from tests.helpers import listed_names
 
 pytestmark = pytest.mark.django_db
 
 
 def _path(org) -> str:
     return reverse("key-list", args=[org.slug])
-
-
-def _listed(response) -> list[str]:
-    return [key.name for key in response.context["listing"].page]
 
 
 def test_every_key_of_the_organization_is_listed_with_its_application(org, app, owner, login, make_key) -> None:
@@ -31,7 +28,7 @@ def test_every_key_of_the_organization_is_listed_with_its_application(org, app, 
 
     body = response.content.decode()
     assert response.status_code == 200
-    assert _listed(response) == ["Nightly report", "CI deploys"]
+    assert listed_names(response) == ["Nightly report", "CI deploys"]
     assert "Billing sync" in body and "Reporting" in body
     assert "2 keys" in body
 
@@ -42,7 +39,7 @@ def test_search_finds_a_key_by_part_of_its_name(org, app, owner, login, make_key
 
     response = login(owner).get(_path(org), {"q": "deploy"})
 
-    assert _listed(response) == ["CI deploys"]
+    assert listed_names(response) == ["CI deploys"]
     assert 'value="deploy"' in response.content.decode()
     assert "1 key found" in response.content.decode()
 
@@ -53,7 +50,7 @@ def test_search_finds_a_key_by_its_public_id(org, app, owner, login, make_key) -
 
     response = login(owner).get(_path(org), {"q": wanted.public_id})
 
-    assert _listed(response) == ["CI deploys"]
+    assert listed_names(response) == ["CI deploys"]
 
 
 def test_search_finds_a_key_by_the_masked_form_the_list_shows(org, app, owner, login, make_key) -> None:
@@ -62,7 +59,7 @@ def test_search_finds_a_key_by_the_masked_form_the_list_shows(org, app, owner, l
 
     response = login(owner).get(_path(org), {"q": wanted.masked}, follow=True)
 
-    assert _listed(response) == ["CI deploys"]
+    assert listed_names(response) == ["CI deploys"]
 
 
 def test_a_pasted_whole_key_is_looked_for_by_its_public_id_and_never_shown_back(
@@ -78,7 +75,7 @@ def test_a_pasted_whole_key_is_looked_for_by_its_public_id_and_never_shown_back(
     assert plaintext not in response["Location"]
     assert response["Location"] == f"{_path(org)}?q={wanted.public_id}&environment=live"
     page = client.get(response["Location"])
-    assert _listed(page) == ["CI deploys"]
+    assert listed_names(page) == ["CI deploys"]
     assert plaintext not in page.content.decode()
     secret_part = plaintext.split("_")[-1][len(wanted.public_id):]
     assert secret_part not in page.content.decode()
@@ -97,13 +94,13 @@ def test_filters_by_environment_status_and_application(org, app, owner, login, m
                                                  expires_at=timezone.now() + timedelta(hours=1))
     client = login(owner)
 
-    assert _listed(client.get(_path(org), {"environment": "test"})) == ["test revoked", "test active"]
-    assert _listed(client.get(_path(org), {"status": "active"})) == ["test active", "live active"]
-    assert _listed(client.get(_path(org), {"status": "revoked"})) == ["test revoked"]
-    assert _listed(client.get(_path(org), {"status": "expired"})) == ["live expired"]
-    assert _listed(client.get(_path(org), {"status": "rotating"})) == ["live rotating"]
-    assert _listed(client.get(_path(org), {"application": other.pk})) == ["live rotating", "live expired"]
-    assert _listed(client.get(_path(org), {"application": app.pk, "environment": "live"})) == ["live active"]
+    assert listed_names(client.get(_path(org), {"environment": "test"})) == ["test revoked", "test active"]
+    assert listed_names(client.get(_path(org), {"status": "active"})) == ["test active", "live active"]
+    assert listed_names(client.get(_path(org), {"status": "revoked"})) == ["test revoked"]
+    assert listed_names(client.get(_path(org), {"status": "expired"})) == ["live expired"]
+    assert listed_names(client.get(_path(org), {"status": "rotating"})) == ["live rotating"]
+    assert listed_names(client.get(_path(org), {"application": other.pk})) == ["live rotating", "live expired"]
+    assert listed_names(client.get(_path(org), {"application": app.pk, "environment": "live"})) == ["live active"]
 
 
 @pytest.mark.parametrize("params, ignored", [
@@ -118,12 +115,12 @@ def test_a_bad_filter_value_is_ignored_and_the_page_says_so(org, app, owner, log
     response = login(owner).get(_path(org), params)
 
     assert response.status_code == 200
-    assert _listed(response) == ["CI deploys"]
+    assert listed_names(response) == ["CI deploys"]
     assert ignored in response.content.decode()
     assert "It was ignored." in response.content.decode()
 
 
-def test_another_organizations_keys_and_applications_are_never_listed(
+def test_another_organizations_keys_and_applications_are_neverlisted_names(
     org, app, other_app, owner, login, make_key
 ) -> None:
     make_key(app, name="Ours")
@@ -134,10 +131,10 @@ def test_another_organizations_keys_and_applications_are_never_listed(
     by_their_id = client.get(_path(org), {"q": theirs.public_id})
     by_their_app = client.get(_path(org), {"application": other_app.pk})
 
-    assert _listed(everything) == ["Ours"]
+    assert listed_names(everything) == ["Ours"]
     assert "Theirs" not in everything.content.decode() and "Globex app" not in everything.content.decode()
-    assert _listed(by_their_id) == []
-    assert _listed(by_their_app) == ["Ours"]  # no such application here: the filter is ignored
+    assert listed_names(by_their_id) == []
+    assert listed_names(by_their_app) == ["Ours"]  # no such application here: the filter is ignored
     assert "Application:" in by_their_app.content.decode()
 
 
@@ -154,8 +151,8 @@ def test_pages_of_25_keep_the_search_and_filters(org, app, owner, login, make_ke
     first = client.get(_path(org), {"q": "worker", "environment": "test"})
     second = client.get(_path(org), {"q": "worker", "environment": "test", "page": 2})
 
-    assert _listed(first) == [f"worker {n:02}" for n in range(29, 4, -1)]
-    assert _listed(second) == [f"worker {n:02}" for n in range(4, -1, -1)]
+    assert listed_names(first) == [f"worker {n:02}" for n in range(29, 4, -1)]
+    assert listed_names(second) == [f"worker {n:02}" for n in range(4, -1, -1)]
     assert 'href="?q=worker&amp;environment=test&amp;page=2" rel="next"' in first.content.decode()
     assert 'href="?q=worker&amp;environment=test&amp;page=1" rel="prev"' in second.content.decode()
     assert "Page 2 of 2 · 30 keys found" in second.content.decode()
@@ -181,7 +178,7 @@ def test_a_viewer_reads_the_list_without_the_actions_they_cannot_take(org, app, 
     as_viewer = login(viewer).get(_path(org))
     as_developer = login(developer).get(_path(org))
 
-    assert _listed(as_viewer) == ["CI deploys"]
+    assert listed_names(as_viewer) == ["CI deploys"]
     assert rotate not in as_viewer.content.decode()
     assert reverse("key-revoke", args=[org.slug, key.public_id]) not in as_viewer.content.decode()
     assert rotate in as_developer.content.decode()
@@ -199,7 +196,7 @@ def test_the_list_runs_the_same_queries_for_one_key_or_thirty(org, app, owner, l
     with django_assert_num_queries(8):
         response = client.get(_path(org), {"environment": "live"})
 
-    assert len(_listed(response)) == min(count, 25)
+    assert len(listed_names(response)) == min(count, 25)
 
 
 @pytest.mark.parametrize("value", ["99999999999999999999999", "-1", "1.5"])

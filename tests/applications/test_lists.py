@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import ApplicationFactory
+from tests.helpers import listed_names
 
 pytestmark = pytest.mark.django_db
 
@@ -14,18 +15,14 @@ def _path(org) -> str:
     return reverse("app-list", args=[org.slug])
 
 
-def _listed(response) -> list[str]:
-    return [application.name for application in response.context["listing"].page]
-
-
 def test_search_finds_an_application_by_its_name_or_description(org, owner, login) -> None:
     ApplicationFactory(organization=org, name="Billing sync")
     ApplicationFactory(organization=org, name="Reporting", description="Nightly billing reports")
     ApplicationFactory(organization=org, name="Mobile")
     client = login(owner)
 
-    assert sorted(_listed(client.get(_path(org), {"q": "billing"}))) == ["Billing sync", "Reporting"]
-    assert _listed(client.get(_path(org), {"q": "mob"})) == ["Mobile"]
+    assert sorted(listed_names(client.get(_path(org), {"q": "billing"}))) == ["Billing sync", "Reporting"]
+    assert listed_names(client.get(_path(org), {"q": "mob"})) == ["Mobile"]
     nothing = client.get(_path(org), {"q": "nothing like it"})
     assert "No application matches." in nothing.content.decode()
 
@@ -38,17 +35,17 @@ def test_applications_come_in_pages_of_25(org, owner, login) -> None:
     first = client.get(_path(org))
     second = client.get(_path(org), {"page": 2})
 
-    assert len(_listed(first)) == 25
-    assert sorted(_listed(second)) == [f"app {n:02}" for n in range(5)]
+    assert len(listed_names(first)) == 25
+    assert sorted(listed_names(second)) == [f"app {n:02}" for n in range(5)]
     assert "Page 2 of 2 · 30 applications" in second.content.decode()
 
 
-def test_another_organizations_applications_are_never_listed(org, other_app, owner, login) -> None:
+def test_another_organizations_applications_are_neverlisted_names(org, other_app, owner, login) -> None:
     ApplicationFactory(organization=org, name="Ours")
 
     response = login(owner).get(_path(org), {"q": "Globex"})
 
-    assert _listed(response) == []
+    assert listed_names(response) == []
     assert "Globex app" not in response.content.decode()
 
 
@@ -57,7 +54,7 @@ def test_a_viewer_reads_the_list_but_is_not_offered_the_form(org, viewer, login)
 
     response = login(viewer).get(_path(org))
 
-    assert _listed(response) == ["Ours"]
+    assert listed_names(response) == ["Ours"]
     assert "Create application" not in response.content.decode()
 
 
@@ -72,7 +69,7 @@ def test_the_list_runs_the_same_queries_for_one_application_or_thirty(org, owner
     with django_assert_num_queries(6):
         response = client.get(_path(org), {"q": "app"})
 
-    assert len(_listed(response)) == min(count, 25)
+    assert len(listed_names(response)) == min(count, 25)
 
 
 def test_the_application_page_shows_25_keys_and_links_to_all_of_them(org, app, owner, login, make_key) -> None:

@@ -6,16 +6,13 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import ApplicationFactory
+from tests.helpers import listed_names
 
 pytestmark = pytest.mark.django_db
 
 
 def _path(org) -> str:
     return reverse("client-list", args=[org.slug])
-
-
-def _listed(response) -> list[str]:
-    return [client.name for client in response.context["listing"].page]
 
 
 def test_search_finds_a_client_by_part_of_its_name_or_its_client_id(org, app, owner, login, make_client) -> None:
@@ -27,8 +24,8 @@ def test_search_finds_a_client_by_part_of_its_name_or_its_client_id(org, app, ow
     by_id = client.get(_path(org), {"q": wanted.client_id})
 
     assert by_name.status_code == 200
-    assert _listed(by_name) == ["Billing worker"]
-    assert _listed(by_id) == ["Billing worker"]
+    assert listed_names(by_name) == ["Billing worker"]
+    assert listed_names(by_id) == ["Billing worker"]
     assert wanted.client_id in by_id.content.decode()
 
 
@@ -38,20 +35,20 @@ def test_filters_by_application_and_type(org, app, owner, login, make_client) ->
     make_client(other, name="Public one", grants=("authorization_code",), client_type="public")
     client = login(owner)
 
-    assert _listed(client.get(_path(org), {"application": other.pk})) == ["Public one"]
-    assert _listed(client.get(_path(org), {"client_type": "confidential"})) == ["Confidential one"]
+    assert listed_names(client.get(_path(org), {"application": other.pk})) == ["Public one"]
+    assert listed_names(client.get(_path(org), {"client_type": "confidential"})) == ["Confidential one"]
     bad = client.get(_path(org), {"client_type": "secretive"})
-    assert sorted(_listed(bad)) == ["Confidential one", "Public one"]
+    assert sorted(listed_names(bad)) == ["Confidential one", "Public one"]
     assert "Type:" in bad.content.decode() and "It was ignored." in bad.content.decode()
 
 
-def test_another_organizations_clients_are_never_listed(org, app, other_app, owner, login, make_client) -> None:
+def test_another_organizations_clients_are_neverlisted_names(org, app, other_app, owner, login, make_client) -> None:
     make_client(app, name="Ours")
     theirs, _ = make_client(other_app, name="Theirs")
     client = login(owner)
 
-    assert _listed(client.get(_path(org))) == ["Ours"]
-    assert _listed(client.get(_path(org), {"q": theirs.client_id})) == []
+    assert listed_names(client.get(_path(org))) == ["Ours"]
+    assert listed_names(client.get(_path(org), {"q": theirs.client_id})) == []
     assert theirs.client_id not in client.get(_path(org)).content.decode()
 
 
@@ -62,7 +59,7 @@ def test_pages_of_25(org, app, owner, login, make_client) -> None:
 
     second = client.get(_path(org), {"q": "client", "page": 2})
 
-    assert _listed(second) == [f"client {n:02}" for n in range(4, -1, -1)]
+    assert listed_names(second) == [f"client {n:02}" for n in range(4, -1, -1)]
     assert 'href="?q=client&amp;page=1" rel="prev"' in second.content.decode()
 
 
@@ -72,7 +69,7 @@ def test_a_viewer_reads_the_list(org, app, viewer, login, make_client) -> None:
     response = login(viewer).get(_path(org))
 
     assert response.status_code == 200
-    assert _listed(response) == ["Billing worker"]
+    assert listed_names(response) == ["Billing worker"]
 
 
 @pytest.mark.parametrize("count", [1, 30])
@@ -87,4 +84,4 @@ def test_the_list_runs_the_same_queries_for_one_client_or_thirty(org, app, owner
     with django_assert_num_queries(8):
         response = client.get(_path(org))
 
-    assert len(_listed(response)) == min(count, 25)
+    assert len(listed_names(response)) == min(count, 25)
