@@ -2,8 +2,10 @@
 they come from (``portal.net.client_ip``, as everywhere else), how two-factor secrets are stored, and where
 account events are audited.
 
-Every mail allauth sends goes through ``PortalAccountAdapter.send_mail``: the one place to hand them to the
-background worker later.
+Every mail allauth sends (verification, password reset, "someone tried to sign up with your address", the
+security notices) goes through ``PortalAccountAdapter.send_mail``, which renders it in the request and hands it to
+``portal.mail``: stored encrypted (a verification or reset link is as good as a password for a while), sent by the
+worker from its row id once the request's writes commit (contract section 12: no mail is sent from a request).
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.usersessions.adapter import DefaultUserSessionsAdapter
+from django.contrib.sites.shortcuts import get_current_site
 from django.forms import BaseForm
 from django.http import HttpRequest
 from django.urls import reverse
@@ -20,6 +24,7 @@ from django.urls import reverse
 from accounts.models import User
 from accounts.services import SESSION_CURRENT_ORG, user_password_reset_requested, user_session_ended, user_signup
 from portal import encryption
+from portal.mail import send_mail_after_commit
 from portal.net import client_ip
 
 
@@ -44,8 +49,14 @@ class PortalAccountAdapter(DefaultAccountAdapter):
         super().send_password_reset_mail(user, email, context)
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
-        # Mails are sent in the request for now; this is where they move to the worker (contract section 12).
-        super().send_mail(template_prefix, email, context)
+        """Render the mail as allauth does, and queue it for the worker instead of sending it."""
+        request = allauth_context.request
+        message = self.render_mail(template_prefix, email, {
+            "request": request, "email": email, "current_site": get_current_site(request), **context})
+        html = next((content for content, mimetype in getattr(message, "alternatives", []) if mimetype == "text/html"),
+                    "")
+        send_mail_after_commit(kind=template_prefix.replace("/email/", "."), subject=message.subject,
+                               body=message.body, html=html, to=list(message.to))
 
 
 class PortalMFAAdapter(DefaultMFAAdapter):

@@ -6,9 +6,12 @@ from typing import Any
 
 from allauth.account import forms as allauth_forms
 from allauth.account.adapter import get_adapter
+from allauth.account.models import EmailAddress
 from django import forms
+from django.contrib import messages
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponseBase
 
 from accounts.models import User
@@ -24,6 +27,32 @@ class LoginForm(allauth_forms.LoginForm):
         self.fields["login"].widget.attrs.pop("placeholder", None)
         self.fields["password"].widget.attrs.pop("placeholder", None)
         self.fields["password"].help_text = ""  # the page links "Forgot your password?" after the button
+
+
+class ChangeEmailForm(allauth_forms.AddEmailForm):
+    """One address per person (``ACCOUNT_CHANGE_EMAIL``): the new one waits, unverified, beside the one they sign in
+    with until its link is used; then it replaces it, and the old address is told (allauth's "email changed").
+
+    allauth replaces the last unverified address with the new one. For someone who has not verified yet that is the
+    address they sign in with, and removing it would leave their login empty; here only an earlier pending change
+    is replaced, and the login stays until the new address is verified, as for everyone.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = "New email address"
+        self.fields["email"].widget.attrs.pop("placeholder", None)
+
+    def save(self, request: HttpRequest) -> EmailAddress:
+        if EmailAddress.objects.get_verified(self.user):
+            return super().save(request)
+        with transaction.atomic():
+            EmailAddress.objects.filter(user=self.user, verified=False).exclude(email__iexact=self.user.email).delete()
+            address = EmailAddress.objects.create(user=self.user, email=self.cleaned_data["email"])
+        address.send_confirmation(request)
+        get_adapter(request).add_message(request, messages.INFO, "account/messages/email_confirmation_sent.txt",
+                                         {"email": address.email})
+        return address
 
 
 class SignupForm(allauth_forms.SignupForm):

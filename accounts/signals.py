@@ -42,6 +42,13 @@ def audit_email_verified(sender, request, email_address, **kwargs) -> None:
     account_audit(user=email_address.user, action="user.email_verified")
 
 
+@receiver(account_signals.email_changed)
+def audit_email_changed(sender, request, user, from_email_address, to_email_address, **kwargs) -> None:
+    # allauth mails the old address ("email changed") itself; this records it in the person's log.
+    account_audit(user=user, action="user.email_changed", metadata={
+        "from": from_email_address.email if from_email_address else "", "to": to_email_address.email})
+
+
 @receiver(account_signals.password_changed)
 def end_other_sessions_on_password_change(sender, request, user, **kwargs) -> None:
     account_audit(user=user, action="user.password_changed")

@@ -1,7 +1,8 @@
-"""E-mail verification as a gate (contract sections 4 and 11): until a person has used the link mailed at sign-up,
-they work with ``test`` keys only; ``live`` keys, OAuth clients, webhooks and invitations (sent or accepted)
-need a verified address. Services call ``require_verified_email`` with whoever acts, so the dashboard, the API
-and a key made by that person are held to the same rule; staff and commands act for nobody and pass."""
+"""E-mail verification as a gate (contract sections 4 and 11): until a person has used the link mailed at sign-up, they
+work with ``test`` keys only; ``live`` keys, OAuth clients, webhooks and invitations (sent or accepted) need a
+verified address (a webhook endpoint: made, pointed elsewhere, turned on, its secret rotated). Services call
+``require_verified_email`` with whoever acts, so the dashboard, the API and a key made by that person are held to the
+same rule; staff and commands act for nobody and pass."""
 
 from __future__ import annotations
 

@@ -1,11 +1,13 @@
 """Pieces shared by the admin screens of every app: acting as staff through the services, and the add page that
-shows a new secret once (``portal.showonce``)."""
+shows a new secret once (``portal.showonce``). And the core's own screen: the mails waiting for the worker."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.contrib import admin
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
@@ -13,10 +15,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 
+from portal import mail
 from portal import scopes as scope_registry
 from portal.callers import Caller
 from portal.forms import add_service_errors
+from portal.models import PendingMail
 from portal.showonce import pop_secret, stash_secret
 
 
@@ -127,3 +132,32 @@ class ShowOnceAddMixin:
         response = TemplateResponse(request, "admin/show_once.html", context, status=200 if payload else 410)
         response["Cache-Control"] = "no-store"
         return response
+
+
+@admin.register(PendingMail)
+class PendingMailAdmin(RecordAdminMixin, admin.ModelAdmin):
+    """The mails the worker has still to send (``portal.mail``): to whom, about what, and how the tries went. Never
+    the body: it may hold a verification, reset or invitation link. A mail that was sent is deleted, so every row
+    here is one still to go; the worker's sweep and ``manage.py send_pending_mail`` send them."""
+
+    list_display = ("subject", "kind", "recipient_list", "status", "attempts", "created_at", "next_attempt_at",
+                    "last_failure")
+    list_filter = ("kind",)
+    search_fields = ("subject", "kind")
+    date_hierarchy = "created_at"
+    fields = ("subject", "kind", "recipient_list", "status", "attempts", "last_failure", "created_at", "claimed_at",
+              "next_attempt_at")
+    readonly_fields = fields
+
+    @admin.display(description="recipients")
+    def recipient_list(self, obj: PendingMail) -> str:
+        return ", ".join(obj.recipients)
+
+    @admin.display(description="status")
+    def status(self, obj: PendingMail) -> str:
+        now = timezone.now()
+        if obj.claimed_at and obj.claimed_at >= now - timedelta(seconds=mail.CLAIM_SECONDS):
+            return "being sent"
+        if obj.attempts:
+            return "failed, to be tried again"
+        return "waiting for the worker"

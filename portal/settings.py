@@ -182,11 +182,17 @@ PASSWORD_RESET_TIMEOUT = 3600
 # django-allauth: sign-up, sign-in, e-mail verification, password reset, two-factor and sessions (contract
 # section 11). Each value is allauth's own setting; what the portal adds is in accounts/adapter.py.
 ACCOUNT_ADAPTER = "accounts.adapter.PortalAccountAdapter"
-ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm", "login": "accounts.forms.LoginForm"}
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm", "login": "accounts.forms.LoginForm",
+                 "add_email": "accounts.forms.ChangeEmailForm"}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
+# One address per person, changed by verifying the new one (the old one gets the "email changed" notice); the
+# second address allowed is the new one while it waits for its link.
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_MAX_EMAIL_ADDRESSES = 2
+ACCOUNT_REAUTHENTICATION_REQUIRED = True  # changing the address asks for the password first (once per 5 minutes)
 # Signed in at once after sign-up; until the link is used, only test keys (accounts.verification).
 ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3

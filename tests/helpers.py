@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import socket
+from contextlib import contextmanager
 
 from django.apps import apps
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.db import models
+from django.test import TestCase
 
 TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField, models.EmailField)
 
@@ -36,6 +38,15 @@ def redis_is_running() -> bool:
         return True
     except OSError:
         return False
+
+
+@contextmanager
+def committed():
+    """The block's writes commit as a request's do outside a test: what waited for the commit runs then, such as
+    the job that sends a queued mail (inline in tests) into ``mail.outbox``. Without it, a test's transaction never
+    commits, and a mail stays a ``PendingMail`` row."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        yield
 
 
 def listed_names(response) -> list[str]:

@@ -100,4 +100,6 @@ def celery_worker_process(tmp_path):
     for worker in workers:
         worker.kill()  # what it was doing no longer matters, and a warm shutdown takes seconds
     app.conf.task_always_eager = True
-    app.pool.force_close_all()
+    # The broker's connections stay open: ``app.pool`` is kombu's pool for the whole process (the producers that
+    # inline jobs use take their connections from it too), and ``force_close_all()`` closes it for good, so every
+    # later test that sent a job failed with "Acquire on closed pool". A filesystem connection holds no socket.

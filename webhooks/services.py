@@ -1,10 +1,12 @@
 """Every write to webhook endpoints and deliveries, the outbox listener, and the delivery job's work.
 
-Management services take the ``caller`` and need ``webhooks:write`` (a dashboard viewer has only read); each
-audits itself in its transaction. Deliveries are rows: ``record_event`` writes them in the transaction of the
-change (``portal.events``), the worker sends them (``delivery_attempt``), and a sweep (``deliver_due``) hands
-the worker whatever a lost message or a dead worker left pending, so nothing is lost and nothing is sent
-twice for one attempt (a worker takes a delivery with ``portal.jobs.claim`` before it sends).
+Management services take the ``caller`` and need ``webhooks:write`` (a dashboard viewer has only read); making an
+endpoint, pointing it elsewhere, turning it on or rotating its secret also needs the person behind the caller to
+have verified their address (contract section 11). Each audits itself in its transaction. Deliveries are rows:
+``record_event`` writes them in the transaction of the change (``portal.events``), the worker sends them
+(``delivery_attempt``), and a sweep (``deliver_due``) hands the worker whatever a lost message or a dead worker left
+pending, so nothing is lost and nothing is sent twice for one attempt (a worker takes a delivery with
+``portal.jobs.claim`` before it sends).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.verification import require_verified_email
 from audit.services import audit_record
 from portal import jobs
 from portal.callers import Caller
@@ -73,6 +76,7 @@ def webhook_endpoint_create(*, caller: Caller, url: str, description: str = "", 
                             enabled: bool = True) -> tuple[WebhookEndpoint, str]:
     """Register an endpoint. Returns ``(endpoint, secret)``: the signing secret is shown this once."""
     _require_write(caller)
+    require_verified_email(caller, "a webhook endpoint")
     fields = {"url": clean_url(url), "description": _clean_description(description) or "",
               "event_types": clean_event_types(event_types), "enabled": bool(enabled)}
     if WebhookEndpoint.objects.filter(organization_id=caller.organization_id).count() >= MAX_ENDPOINTS_PER_ORGANIZATION:
@@ -103,6 +107,10 @@ def webhook_endpoint_update(*, caller: Caller, endpoint: WebhookEndpoint, url: s
     changed = {k: v for k, v in fields.items() if getattr(endpoint, k) != v}
     if not changed:
         return endpoint
+    if "url" in changed or changed.get("enabled") is True:
+        # Pointing deliveries somewhere, or turning them on, is as much a webhook as making one; turning an
+        # endpoint off or renaming it stays open to everyone with the scope.
+        require_verified_email(caller, "a webhook endpoint")
     for key, value in changed.items():
         setattr(endpoint, key, value)
     update_fields = [*changed, "updated_at"]
@@ -128,6 +136,7 @@ def webhook_endpoint_delete(*, caller: Caller, endpoint: WebhookEndpoint) -> Non
 def webhook_endpoint_rotate_secret(*, caller: Caller, endpoint: WebhookEndpoint) -> tuple[WebhookEndpoint, str]:
     """A new secret (shown once); the old one keeps signing beside it for 24 hours, so receivers can switch."""
     _require_write(caller)
+    require_verified_email(caller, "a webhook endpoint")
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk, organization_id=caller.organization_id)
     secret = signing.new_secret()
     endpoint.previous_secret_encrypted = endpoint.secret_encrypted

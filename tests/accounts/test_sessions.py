@@ -10,6 +10,7 @@ from django.test import Client
 from accounts.roles import Role
 from audit.models import AuditEvent
 from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory
+from tests.helpers import committed
 
 pytestmark = pytest.mark.django_db
 
@@ -75,11 +76,13 @@ def test_someone_else_s_session_is_a_404(person) -> None:
 def test_a_sign_in_from_a_browser_not_seen_before_mails_the_person(person) -> None:
     from django.core import mail
 
-    _browser(person, FIREFOX, "203.0.113.7")
-    _browser(person, FIREFOX, "203.0.113.8")
+    with committed():
+        _browser(person, FIREFOX, "203.0.113.7")
+        _browser(person, FIREFOX, "203.0.113.8")
     assert mail.outbox == []  # the first browser of an account, then the same one again
 
-    _browser(person, CHROME, "198.51.100.9")
+    with committed():
+        _browser(person, CHROME, "198.51.100.9")
 
     (message,) = mail.outbox
     assert message.to == [person.email] and "New sign-in" in message.subject

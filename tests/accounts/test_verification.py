@@ -19,6 +19,7 @@ from accounts.verification import email_verified
 from applications.models import Application
 from audit.models import AuditEvent
 from tests.factories import UserFactory
+from tests.helpers import committed
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,8 @@ LINK = re.compile(r"https?://[^\s]+/accounts/confirm-email/[^\s]+/")
 
 def _sign_up(email: str = "new@example.com") -> tuple[Client, Organization, Application]:
     client = Client()
-    response = client.post(reverse("signup"), {"email": email, "password1": PASSWORD, "password2": PASSWORD})
+    with committed():
+        response = client.post(reverse("signup"), {"email": email, "password1": PASSWORD, "password2": PASSWORD})
     assert response.status_code == 302
     organization = Organization.objects.get(memberships__user__email=email)
     client.post(reverse("app-list", args=[organization.slug]), {"name": "First app"})
@@ -135,9 +137,10 @@ def test_oauth_clients_and_invitations_need_a_verified_address_in_the_dashboard(
     client_form = {"name": "Worker", "client_type": "confidential", "grant_types": ["client_credentials"],
                    "redirect_uris": "", "allowed_scopes": ["apps:read"], "rate_limit_per_minute": ""}
 
-    oauth = client.post(reverse("client-create", args=[organization.slug, app.pk]), client_form)
-    invite = client.post(reverse("invitation-create", args=[organization.slug]),
-                         {"email": "friend@example.com", "role": Role.DEVELOPER})
+    with committed():
+        oauth = client.post(reverse("client-create", args=[organization.slug, app.pk]), client_form)
+        invite = client.post(reverse("invitation-create", args=[organization.slug]),
+                             {"email": "friend@example.com", "role": Role.DEVELOPER})
 
     for response in (oauth, invite):
         assert response.status_code == 403
@@ -164,7 +167,8 @@ def test_the_button_mails_a_new_link(settings) -> None:
     client, _organization, _app = _sign_up()
     mail.outbox.clear()
 
-    response = client.post(reverse("verification-resend"), follow=True)
+    with committed():
+        response = client.post(reverse("verification-resend"), follow=True)
 
     assert response.redirect_chain[-1][0] == reverse("dashboard")
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["new@example.com"]
@@ -176,7 +180,8 @@ def test_a_new_link_waits_a_few_minutes_after_the_last_one() -> None:
     client, _organization, _app = _sign_up()
     mail.outbox.clear()
 
-    client.post(reverse("verification-resend"))
+    with committed():
+        client.post(reverse("verification-resend"))
 
     assert mail.outbox == []
 
@@ -193,3 +198,26 @@ def test_staff_and_commands_act_for_nobody_and_make_live_keys(org, app, make_key
     key, _plaintext = make_key(app, "READ_ONLY", environment="live")
     assert key.environment == "live"
 
+
+
+def test_the_mail_waits_for_the_worker_which_sends_it_from_its_row_id(monkeypatch) -> None:
+    from portal import tasks
+    from portal.models import PendingMail
+
+    jobs = []
+    monkeypatch.setattr(tasks.send_mail, "apply_async", lambda args, **options: jobs.append(args))
+    _sign_up()  # the request commits; the worker is not running
+
+    assert mail.outbox == []  # the request only queued the mail
+    row = PendingMail.objects.get()
+    assert (row.kind, row.recipients) == ("account.email_confirmation_signup", ["new@example.com"])
+    assert jobs == [(row.pk,)]
+    stored = row.body_encrypted
+
+    tasks.send_mail.run(row.pk)  # what the worker does with the id
+
+    (message,) = mail.outbox
+    assert message.to == ["new@example.com"] and "Confirm" in message.subject
+    token = _link(message).rstrip("/").rsplit("/", 1)[1]
+    assert token not in stored and "confirm-email" not in stored  # stored encrypted
+    assert not PendingMail.objects.exists()

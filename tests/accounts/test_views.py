@@ -19,6 +19,7 @@ from accounts.services import INVITATION_HASH_PURPOSE
 from audit.models import AuditEvent
 from portal.hashing import keyed_hash, new_token
 from tests.factories import PASSWORD, InvitationFactory, MembershipFactory, UserFactory
+from tests.helpers import committed
 
 pytestmark = pytest.mark.django_db
 
@@ -44,9 +45,11 @@ def _invite(org, *, email: str = "new@example.com", role: str = Role.DEVELOPER, 
 
 def test_signup_creates_user_and_personal_org_they_own_signs_in_and_mails_the_link() -> None:
     client = Client()
-    response = client.post(reverse("signup"), {
-        "email": "Ada@Example.com", "full_name": "Ada Lovelace", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD,
-    }, follow=True)
+    with committed():
+        response = client.post(reverse("signup"), {
+            "email": "Ada@Example.com", "full_name": "Ada Lovelace", "password1": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+        }, follow=True)
 
     assert response.redirect_chain[-1][0] == reverse("account_email_verification_sent")
     assert "We have sent a verification link" in response.content.decode()
@@ -83,9 +86,10 @@ def test_signup_with_a_taken_email_answers_as_a_new_one_signs_nobody_in_and_mail
     })
     mail.outbox.clear()
     browser = Client()
-    taken = browser.post(reverse("signup"), {
-        "email": owner.email.upper(), "password1": NEW_PASSWORD, "password2": NEW_PASSWORD,
-    })
+    with committed():
+        taken = browser.post(reverse("signup"), {
+            "email": owner.email.upper(), "password1": NEW_PASSWORD, "password2": NEW_PASSWORD,
+        })
 
     assert (taken.status_code, taken["Location"]) == (new.status_code, new["Location"]) == (
         302, reverse("account_email_verification_sent"))

@@ -110,6 +110,7 @@ PAGES = {
     "client_list": (True, lambda page, site: page.goto("/orgs/acme/clients/")),
     "webhooks": (True, lambda page, site: page.goto("/orgs/acme/webhooks/")),
     "notifications": (True, lambda page, site: page.goto("/account/notifications/")),
+    "email_change": (True, lambda page, site: page.goto("/accounts/email/")),
     "client_create": (True, lambda page, site: page.goto(f"/orgs/acme/apps/{site['app'].pk}/clients/new/")),
     "consent": (True, _consent),
     "device": (True, lambda page, site: page.goto("/device")),
