@@ -12,6 +12,7 @@ from accounts.selectors import access_organization_by_slug
 from audit.export import audit_csv_rows
 from audit.filters import AuditFilterForm
 from audit.selectors import organization_audit_events
+from audit.services import audit_record
 from portal.listing import paginate
 
 PAGE_SIZE = 50
@@ -33,10 +34,14 @@ def org_audit(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def org_audit_export(request: HttpRequest, slug: str) -> StreamingHttpResponse:
-    """The events the page's filters choose, as CSV, streamed row by row however long the log is."""
+    """The events the page's filters choose, as CSV, streamed row by row however long the log is. The export
+    itself is audited (who took a copy of the log, with which filters)."""
     access = access_organization_by_slug(request.user, slug)
     form = AuditFilterForm(request.GET, organization=access.organization)
-    events = organization_audit_events(access.organization, **form.filters)
+    exported = audit_record(action="audit.exported", actor=request.user, organization=access.organization,
+                            metadata={"filters": form.query_string()})
+    # The log as it was when the copy was asked for: without the event of this very export.
+    events = organization_audit_events(access.organization, **form.filters).exclude(pk=exported.pk)
     filename = f"audit-{access.organization.slug}-{timezone.now():%Y%m%d-%H%M%S}.csv"
     response = StreamingHttpResponse(audit_csv_rows(events), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

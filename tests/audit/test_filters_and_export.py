@@ -216,3 +216,15 @@ def test_the_page_runs_the_same_queries_for_one_event_or_thirty(org, owner, logi
         response = client.get(_audit(org), {"action": "app.created"})
 
     assert len(_labels(response)) == count
+
+
+def test_an_export_is_itself_audited_with_its_filters(org, owner, login) -> None:
+    _event(org, "api_key.created", target_label="wanted")
+
+    rows = _csv(login(owner).get(_export(org), {"action": "api_key.created"}))
+
+    assert [row[7] for row in rows[1:]] == ["wanted"]
+    exported = AuditEvent.objects.get(action="audit.exported")
+    assert exported.organization == org
+    assert exported.actor_user == owner
+    assert exported.metadata == {"filters": "action=api_key.created"}
