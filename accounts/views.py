@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.filters import MemberFilterForm
 from accounts.forms import (
     InvitationForm,
     InvitationSignupForm,
@@ -38,6 +39,7 @@ from accounts.selectors import (
     organization_members,
     organization_pending_invitations,
     owner_count,
+    search_members,
     user_memberships,
     user_sessions,
 )
@@ -65,6 +67,7 @@ from audit.services import audit_guessing_refused
 from oauthapps.selectors import organization_oauth_clients
 from portal.conf import portal_settings
 from portal.forms import add_service_errors, posted_data
+from portal.listing import paginate
 from portal.ratelimit import SERVICE_RETRY_SECONDS, guard, record_failure
 from portal.showonce import public_base_url
 
@@ -305,6 +308,9 @@ def _assignable_roles(access: OrgAccess) -> list[tuple[str, str]]:
 def _render_members(request: HttpRequest, access: OrgAccess, invite_form: InvitationForm | None = None,
                     status: int = 200) -> HttpResponse:
     manager = can_manage_members(access.role)
+    form = MemberFilterForm(request.GET)
+    listing = paginate(search_members(access.organization, **form.filters), form, request.GET.get("page"),
+                       noun="member")
     rows = [
         MemberRow(
             membership=m,
@@ -312,11 +318,12 @@ def _render_members(request: HttpRequest, access: OrgAccess, invite_form: Invita
             can_change_role=manager and can_assign_role(access.role, m.role),
             can_remove=m.user_id == request.user.pk or (manager and can_assign_role(access.role, m.role)),
         )
-        for m in organization_members(access.organization)
+        for m in listing.page
     ]
     assignable = _assignable_roles(access)
     context = {
         "access": access,
+        "listing": listing,
         "rows": rows,
         "invitations": organization_pending_invitations(access.organization),
         "can_manage": manager,

@@ -17,14 +17,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.roles import Role, can_manage_credentials
-from accounts.selectors import OrgAccess, access_organization_by_slug
+from accounts.selectors import OrgAccess, access_organization_by_slug, organization_member_user_ids
+from apikeys.filters import ApiKeyFilterForm
 from apikeys.forms import ApiKeyCreateForm, ApiKeyRotateForm
 from apikeys.models import ApiKey
-from apikeys.selectors import access_api_key_by_id, api_key_history, api_key_replaced
+from apikeys.selectors import access_api_key_by_id, api_key_history, api_key_replaced, search_api_keys
 from apikeys.services import api_key_create, api_key_keep, api_key_revoke, api_key_rotate, rotated_name
 from applications.selectors import access_application_by_id
 from portal import scopes as scope_registry
+from portal.conf import portal_settings
 from portal.forms import add_service_errors, posted_data
+from portal.listing import filtered_redirect, paginate
 from portal.showonce import show_once_page, show_once_redirect
 
 SHOW_ONCE_KIND = "api_key"
@@ -67,6 +70,26 @@ def key_create(request: HttpRequest, slug: str, app_id: int) -> HttpResponse:
             return show_new_key(request, access, key, plaintext)
     context = {"access": access, "application": application, "form": form}
     return render(request, "apikeys/key_create.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def key_list(request: HttpRequest, slug: str) -> HttpResponse:
+    """Every key of the organization, searched and filtered; every member may read it."""
+    access = access_organization_by_slug(request.user, slug)
+    form = ApiKeyFilterForm(request.GET, organization=access.organization)
+    if form.query_rewritten:
+        return filtered_redirect(request, form)
+    listing = paginate(search_api_keys(access.organization, **form.filters), form, request.GET.get("page"),
+                       noun="key")
+    context = {
+        "access": access,
+        "listing": listing,
+        "member_ids": organization_member_user_ids(access.organization),
+        "can_manage": can_manage_credentials(access.role),
+        "key_prefix": portal_settings.KEY_PREFIX,
+    }
+    return render(request, "apikeys/key_list.html", context)
 
 
 @never_cache

@@ -85,3 +85,19 @@
     });
   });
 })();
+
+// A search form with data-key-prefix="dp" (the list of API keys): a whole key pasted into its search box is
+// replaced by its public id (the 12 characters after "dp_live_" or "dp_test_") before the form is sent, so
+// the secret never reaches the URL, the server's log or the history. The server does the same for a browser
+// without JavaScript (apikeys.filters), and answers with a redirect to the public id.
+(function () {
+  "use strict";
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-key-prefix]");
+    if (!form || !form.elements.q) return;
+    var prefix = form.getAttribute("data-key-prefix");
+    var match = new RegExp("^" + prefix + "_(?:live|test)_([0-9A-Za-z]{12})").exec(form.elements.q.value.trim());
+    if (match) form.elements.q.value = match[1];
+  });
+})();

@@ -129,6 +129,10 @@ PAGES = {
     "member_role_confirm": (True, lambda page, site: page.goto(_member_page(site, Role.DEVELOPER, "role/?role=admin"))),
     "leave": (True, lambda page, site: page.goto(_member_page(site, Role.OWNER, "remove/"))),
     "audit_log": (True, lambda page, site: page.goto("/orgs/acme/audit/")),
+    "audit_log_filtered": (True, lambda page, site: page.goto(
+        "/orgs/acme/audit/?action=api_key.created&since=2020-01-01&actor=system")),
+    "key_list": (True, lambda page, site: page.goto("/orgs/acme/keys/?q=CI")),
+    "client_list": (True, lambda page, site: page.goto("/orgs/acme/clients/")),
     "webhooks": (True, lambda page, site: page.goto("/orgs/acme/webhooks/")),
     "notifications": (True, lambda page, site: page.goto("/account/notifications/")),
     "email_change": (True, lambda page, site: page.goto("/accounts/email/")),
