@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -66,6 +66,21 @@ def user_memberships(user: User) -> QuerySet[Membership]:
 
 def organization_members(organization: Organization) -> QuerySet[Membership]:
     return Membership.objects.filter(organization=organization).select_related("user").order_by("created_at", "id")
+
+
+def search_members(organization: Organization, *, q: str = "", role: str | None = None) -> QuerySet[Membership]:
+    """The organization's members whose e-mail address or name holds ``q``, of one role if asked."""
+    members = organization_members(organization)
+    if q:
+        members = members.filter(Q(user__email__icontains=q) | Q(user__full_name__icontains=q))
+    if role:
+        members = members.filter(role=role)
+    return members
+
+
+def organization_member_user_ids(organization: Organization) -> set[int]:
+    """Who belongs to the organization now: lists say "a former member" for whoever made a key and left."""
+    return set(Membership.objects.filter(organization=organization).values_list("user_id", flat=True))
 
 
 def access_membership_by_id(access: OrgAccess | Caller, membership_id: int) -> Membership:

@@ -11,7 +11,7 @@ from allauth.mfa.recovery_codes import views as mfa_recovery_views
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.filters import MemberFilterForm
 from accounts.forms import (
     InvitationForm,
     InvitationSignupForm,
@@ -27,7 +28,7 @@ from accounts.forms import (
     RoleForm,
 )
 from accounts.models import Invitation, Membership
-from accounts.roles import Role, can_assign_role, can_manage_members
+from accounts.roles import Role, can_assign_role, can_manage_credentials, can_manage_members
 from accounts.selectors import (
     OrgAccess,
     access_invitation_by_id,
@@ -37,10 +38,13 @@ from accounts.selectors import (
     browser_label,
     organization_members,
     organization_pending_invitations,
+    owner_count,
+    search_members,
     user_memberships,
     user_sessions,
 )
 from accounts.services import (
+    LAST_OWNER_MESSAGE,
     SESSION_CURRENT_ORG,
     invitation_accept,
     invitation_by_token,
@@ -63,7 +67,9 @@ from audit.services import audit_guessing_refused
 from oauthapps.selectors import organization_oauth_clients
 from portal.conf import portal_settings
 from portal.forms import add_service_errors, posted_data
+from portal.listing import paginate
 from portal.ratelimit import SERVICE_RETRY_SECONDS, guard, record_failure
+from portal.showonce import public_base_url
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -208,13 +214,16 @@ def recovery_codes_download(request: HttpRequest) -> HttpResponse:
 
 def _render_overview(request: HttpRequest, access: OrgAccess) -> HttpResponse:
     organization = access.organization
+    getting_started = organization_getting_started(organization)
     context = {
         "access": access,
         "member_count": organization_members(organization).count(),
         "pending_invitation_count": organization_pending_invitations(organization).count(),
         "recent_events": organization_audit_events(organization)[:5],
-        "getting_started": organization_getting_started(organization),
-        "base_url": portal_settings.BASE_URL.rstrip("/"),
+        "getting_started": getting_started,
+        # The first call in two actions: one button makes the Default application and a test key (not for a viewer).
+        "offer_quick_start": not getting_started.has_key and can_manage_credentials(access.role),
+        "base_url": public_base_url(request),
     }
     return render(request, "accounts/org_overview.html", context)
 
@@ -299,6 +308,9 @@ def _assignable_roles(access: OrgAccess) -> list[tuple[str, str]]:
 def _render_members(request: HttpRequest, access: OrgAccess, invite_form: InvitationForm | None = None,
                     status: int = 200) -> HttpResponse:
     manager = can_manage_members(access.role)
+    form = MemberFilterForm(request.GET)
+    listing = paginate(search_members(access.organization, **form.filters), form, request.GET.get("page"),
+                       noun="member")
     rows = [
         MemberRow(
             membership=m,
@@ -306,11 +318,12 @@ def _render_members(request: HttpRequest, access: OrgAccess, invite_form: Invita
             can_change_role=manager and can_assign_role(access.role, m.role),
             can_remove=m.user_id == request.user.pk or (manager and can_assign_role(access.role, m.role)),
         )
-        for m in organization_members(access.organization)
+        for m in listing.page
     ]
     assignable = _assignable_roles(access)
     context = {
         "access": access,
+        "listing": listing,
         "rows": rows,
         "invitations": organization_pending_invitations(access.organization),
         "can_manage": manager,
@@ -357,23 +370,48 @@ def invitation_revoke_view(request: HttpRequest, slug: str, invitation_id: int) 
     return redirect("org-members", slug)
 
 
-@require_POST
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def member_role(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
+    """Change a member's role. An owner's role changes only once confirmed: the members page's POST (or a GET)
+    shows the confirmation page, whose POST carries ``confirm=yes``; the last owner's role is refused outright."""
     access = access_organization_by_slug(request.user, slug, min_role=Role.ADMIN)
     membership = access_membership_by_id(access, membership_id)
+    if not can_assign_role(access.role, membership.role):
+        raise PermissionDenied("Only owners change who is an owner.")
+    if request.method != "POST":
+        form = RoleForm(request.GET if "role" in request.GET else None, initial={"role": membership.role})
+        return _render_role_change(request, access, membership, form)
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a valid role.")
         return redirect("org-members", slug)
+    role = form.cleaned_data["role"]
+    if membership.role == Role.OWNER and role != Role.OWNER:
+        if owner_count(access.organization) <= 1:
+            messages.error(request, LAST_OWNER_MESSAGE)
+            return redirect("org-members", slug)
+        if request.POST.get("confirm") != "yes":
+            return _render_role_change(request, access, membership, form)
     try:
-        membership = membership_change_role(
-            caller=access.caller, membership=membership, role=form.cleaned_data["role"])
+        membership = membership_change_role(caller=access.caller, membership=membership, role=role)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"{membership.user.email} is now {membership.get_role_display().lower()}.")
     return redirect("org-members", slug)
+
+
+def _render_role_change(request: HttpRequest, access: OrgAccess, membership: Membership, form: RoleForm,
+                        ) -> HttpResponse:
+    """The page that asks before a role changes: the new role to confirm (or to choose, on a GET without one)."""
+    new_role = form.cleaned_data["role"] if form.is_bound and form.is_valid() else None
+    context = {
+        "access": access, "membership": membership, "new_role": new_role and Role(new_role),
+        "assignable_roles": _assignable_roles(access), "is_you": membership.user_id == request.user.pk,
+        "is_last_owner": membership.role == Role.OWNER and owner_count(access.organization) <= 1,
+    }
+    return render(request, "accounts/member_role.html", context)
 
 
 @login_required
@@ -390,6 +428,7 @@ def member_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpRe
             "keys": organization_api_keys(access.organization, include_revoked=False).filter(
                 created_by=membership.user),
             "clients": organization_oauth_clients(access.organization).filter(created_by=membership.user),
+            "is_last_owner": membership.role == Role.OWNER and owner_count(access.organization) <= 1,
         }
         return render(request, "accounts/member_remove.html", context)
     try:

@@ -25,6 +25,7 @@ from applications.models import Application
 from portal import scopes as scope_registry
 from portal.admin import ShowOnceAddMixin, staff_caller
 from portal.conf import portal_settings
+from portal.showonce import public_base_url
 
 
 class KeyStatusFilter(admin.SimpleListFilter):
@@ -146,7 +147,7 @@ class ApiKeyAdmin(ShowOnceAddMixin, admin.ModelAdmin):
             rate_limit_per_minute=data["rate_limit_per_minute"],
             allowed_ips=allowed_ips,
         )
-        base_url = portal_settings.BASE_URL.rstrip("/")
+        base_url = public_base_url(request)
         payload = {
             "secrets": [["API key", plaintext]],
             "details": [

@@ -33,6 +33,10 @@ KEY_PATTERN = re.compile(
     rf"^(?P<prefix>[a-z][a-z0-9]{{0,15}})_(?P<env>live|test)_(?P<body>[0-9A-Za-z]{{{BODY_LENGTH}}})$"
 )
 
+KEY_START_PATTERN = re.compile(
+    rf"^(?P<prefix>[a-z][a-z0-9]{{0,15}})_(?:live|test)_(?P<public_id>[0-9A-Za-z]{{{PUBLIC_ID_LENGTH}}})"
+)
+
 
 @dataclass(frozen=True)
 class ParsedKey:
@@ -89,6 +93,16 @@ def parse_key(value: str, *, prefix: str) -> ParsedKey | None:
 def looks_like_key(value: str, *, prefix: str) -> bool:
     """Cheap test used to tell an API key from an OAuth token in ``Authorization: Bearer``."""
     return value.startswith(f"{prefix}_live_") or value.startswith(f"{prefix}_test_")
+
+
+def public_id_in(value: str, *, prefix: str) -> str | None:
+    """The public id a key begins with: of a whole key, of the masked form lists show, or of a key cut short,
+    so a pasted key can be found by the part of it that is no secret. None when ``value`` does not begin like
+    a key of ours. Its checksum is not checked: a key mistyped near its end is still looked for by its id."""
+    match = KEY_START_PATTERN.match(value)
+    if match is None or match["prefix"] != prefix:
+        return None
+    return match["public_id"]
 
 
 def hash_key(key: str) -> str:

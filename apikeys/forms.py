@@ -30,7 +30,9 @@ class ApiKeyCreateForm(forms.Form):
     name = forms.CharField(max_length=120, help_text="Where the key is used, e.g. “CI deploys” or “Billing worker”.")
     scope_preset = forms.ChoiceField(label="Scopes", widget=forms.RadioSelect)
     scopes = forms.MultipleChoiceField(
-        label="Custom scopes", required=False, widget=forms.CheckboxSelectMultiple,
+        label="Custom scopes", required=False,
+        # static/portal.js shows these only while "Custom" is chosen; without JavaScript all are shown.
+        widget=forms.CheckboxSelectMultiple(attrs={"data-custom-scopes": ""}),
         help_text="Used only when “Custom” is chosen above.",
     )
     expires_in_days = forms.ChoiceField(label="Expires")
@@ -121,13 +123,20 @@ GRACE_CHOICES_HOURS = (
 
 
 class ApiKeyRotateForm(forms.Form):
+    name = forms.CharField(label="Name of the new key (optional)", max_length=120, required=False)
     grace_period_hours = forms.TypedChoiceField(
         label="Keep the old key working for", coerce=int, widget=forms.RadioSelect,
         help_text="Time to deploy the new key everywhere the old one is used.",
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, default_name: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["name"].help_text = f"Empty: “{default_name}”."
         maximum = portal_settings.KEY_ROTATION_MAX_GRACE_HOURS
         self.fields["grace_period_hours"].choices = [(h, label) for h, label in GRACE_CHOICES_HOURS if h <= maximum]
         self.fields["grace_period_hours"].initial = portal_settings.KEY_ROTATION_GRACE_HOURS
+
+    def service_arguments(self) -> dict[str, Any]:
+        """As ``api_key_rotate`` takes them: no name means the default one."""
+        return {"grace_period_hours": self.cleaned_data["grace_period_hours"],
+                "name": self.cleaned_data["name"].strip() or None}

@@ -34,6 +34,9 @@ class ApiKey(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     rotated_at = models.DateTimeField(null=True, blank=True)
+    # The expiry the key had before its rotation cut it to the grace period: what "Keep this key" restores, and
+    # what a second rotation counts from.
+    expires_at_before_rotation = models.DateTimeField(null=True, blank=True, editable=False)
     replaced_by = models.OneToOneField(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replaces"
     )
@@ -74,3 +77,18 @@ class ApiKey(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.status in {"active", "rotating"}
+
+    @property
+    def replacement_failed(self) -> bool:
+        """Rotating, but the replacement no longer works (revoked or expired): the old key needs a way forward."""
+        return self.rotated_at is not None and self.replaced_by_id is not None and not self.replaced_by.is_usable
+
+    @property
+    def can_be_rotated(self) -> bool:
+        """A working key without a working replacement: an active one, or one whose replacement failed."""
+        return self.is_usable and (self.replaced_by_id is None or self.replacement_failed)
+
+    @property
+    def can_keep(self) -> bool:
+        """A key still in its grace period whose replacement failed may go back to how it was before."""
+        return self.status == "rotating" and self.replacement_failed

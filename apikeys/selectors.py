@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import Organization
 from apikeys.models import ApiKey
 from applications.models import Application
+from audit.models import AuditEvent
 
 
 def organization_api_keys(
@@ -21,6 +23,37 @@ def organization_api_keys(
     return keys.order_by("-created_at", "-id")
 
 
+KEY_STATUSES = ("active", "rotating", "revoked", "expired")
+
+
+def _status_condition(status: str) -> Q:
+    """``ApiKey.status`` as a condition on the table: revoked wins, then expired, then rotating."""
+    now = timezone.now()
+    unexpired = Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    conditions = {
+        "revoked": Q(revoked_at__isnull=False),
+        "expired": Q(revoked_at__isnull=True, expires_at__lte=now),
+        "rotating": Q(revoked_at__isnull=True, rotated_at__isnull=False) & unexpired,
+        "active": Q(revoked_at__isnull=True, rotated_at__isnull=True) & unexpired,
+    }
+    return conditions[status]
+
+
+def search_api_keys(
+    organization: Organization, *, q: str = "", application: Application | None = None,
+    environment: str | None = None, status: str | None = None,
+) -> QuerySet[ApiKey]:
+    """The organization's keys that match a search (part of the name, or the whole public id) and filters."""
+    keys = organization_api_keys(organization, application=application)
+    if q:
+        keys = keys.filter(Q(name__icontains=q) | Q(public_id=q))
+    if environment:
+        keys = keys.filter(environment=environment)
+    if status:
+        keys = keys.filter(_status_condition(status))
+    return keys
+
+
 def access_api_key_by_id(organization: Organization, key_id: object, *, include_revoked: bool = True) -> ApiKey:
     """A key of the organization by its public id (``id`` in the API); foreign or unknown is a 404."""
     keys = organization_api_keys(organization, include_revoked=include_revoked)
@@ -28,3 +61,17 @@ def access_api_key_by_id(organization: Organization, key_id: object, *, include_
     if key is None:
         raise Http404("No such API key.")
     return key
+
+
+def api_key_replaced(key: ApiKey) -> ApiKey | None:
+    """The key this one replaced, while it still names this one as its replacement."""
+    return ApiKey.objects.filter(organization_id=key.organization_id, replaced_by=key).first()
+
+
+def api_key_history(organization: Organization, key: ApiKey, *, limit: int = 30) -> list[AuditEvent]:
+    """The key's story, newest first: its own audit events (created, rotated, revoked, ...) and, for a replacement,
+    the rotation that made it (that event's target is the old key)."""
+    about_key = Q(target_type=key._meta.model_name, target_id=str(key.pk))
+    made_by_rotation = Q(action="api_key.rotated", metadata__newPublicId=key.public_id)
+    events = AuditEvent.objects.filter(organization=organization).filter(about_key | made_by_rotation)
+    return list(events.order_by("-created_at", "-id")[:limit])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from datetime import datetime, timedelta
+import re
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -39,6 +40,23 @@ def _publish_key_event(key: ApiKey, event_type: str, **extra: object) -> None:
     events.publish(key.organization_id, event_type, lambda: {**_key_shape()(key), **extra})
 
 
+NAME_MAX_LENGTH = 120
+# One or more " (rotated YYYY-MM-DD)" at the end: a replacement rotated again is named from the base name.
+ROTATED_SUFFIX = re.compile(r"(?: \(rotated \d{4}-\d{2}-\d{2}\))+$")
+
+
+def _clean_name(name: str | None) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > NAME_MAX_LENGTH:
+        raise ValidationError({"name": [f"Give the key a name of 1 to {NAME_MAX_LENGTH} characters."]})
+    return name
+
+
+def rotated_name(name: str, day: date) -> str:
+    """What a replacement is called unless the person names it: ``<base name> (rotated YYYY-MM-DD)``."""
+    suffix = f" (rotated {day:%Y-%m-%d})"
+    base = ROTATED_SUFFIX.sub("", name).strip() or name
+    return base[: NAME_MAX_LENGTH - len(suffix)].rstrip() + suffix
 
 
 def _clean_expiry(caller: Caller, expires_in_days: int | None) -> timezone.datetime | None:
@@ -98,9 +116,7 @@ def api_key_create(
     """
     if application.organization_id != caller.organization.pk:
         raise ValidationError({"application_id": ["No such application."]})
-    name = (name or "").strip()
-    if not name or len(name) > 120:
-        raise ValidationError({"name": ["Give the key a name of 1 to 120 characters."]})
+    name = _clean_name(name)
     if environment not in ApiKey.Environment.values:
         raise ValidationError({"environment": ["Choose live or test."]})
     if environment == ApiKey.Environment.LIVE:
@@ -158,43 +174,84 @@ def api_keys_revoke_for_application(*, caller: Caller, application: Application,
 
 
 @transaction.atomic
-def api_key_rotate(*, caller: Caller, key: ApiKey, grace_period_hours: int | None = None) -> tuple[ApiKey, str]:
-    """Issue a replacement (shown once) with the same settings; the old key lives on for the grace period."""
+def api_key_rotate(*, caller: Caller, key: ApiKey, grace_period_hours: int | None = None,
+                   name: str | None = None) -> tuple[ApiKey, str]:
+    """Issue a replacement (shown once) with the same settings; the old key lives on for the grace period.
+
+    The replacement is called ``name``, or ``<name> (rotated <today>)``. A key whose replacement was revoked or
+    expired while it was still in its grace period may be rotated again: the new replacement takes the failed
+    one's place, and the grace period starts again from now (never beyond the key's expiry before rotation).
+    """
     if grace_period_hours is None:
         grace_period_hours = portal_settings.KEY_ROTATION_GRACE_HOURS
     maximum = portal_settings.KEY_ROTATION_MAX_GRACE_HOURS
     if isinstance(grace_period_hours, bool) or not isinstance(grace_period_hours, int) \
             or not 0 <= grace_period_hours <= maximum:
         raise ValidationError({"grace_period_hours": [f"Give a number of hours from 0 to {maximum}."]})
-    key = ApiKey.objects.select_for_update().select_related("application").get(
+    now = timezone.now()
+    new_name = rotated_name(key.name, now.date()) if name is None else _clean_name(name)
+    # The replacement is an outer join: PostgreSQL locks no nullable side of one, so lock the key's row only.
+    key = ApiKey.objects.select_for_update(of=("self",)).select_related("application", "replaced_by").get(
         pk=key.pk, organization=caller.organization
     )
-    if not key.is_usable or key.replaced_by_id is not None:
+    if not key.can_be_rotated:
+        if key.is_usable:
+            raise ValidationError({"key": [f"This key is already replaced by {key.replaced_by.public_id}, which "
+                                           "works: rotate that one instead."]})
         raise ValidationError({"key": [f"Only an active key can be rotated; this one is {key.status}."]})
     scope_registry.check_grantable(caller.scopes, key.scopes)
-    now = timezone.now()
+    failed_replacement = key.replaced_by.public_id if key.replaced_by_id else None
+    if key.rotated_at is None:
+        key.expires_at_before_rotation = key.expires_at
     new_key, plaintext = _insert_key(
-        caller=caller, application=key.application, name=key.name, environment=key.environment,
+        caller=caller, application=key.application, name=new_name, environment=key.environment,
         scopes=key.scopes, expires_at=_rotated_expiry(key, now), rate_limit_per_minute=key.rate_limit_per_minute,
         allowed_ips=key.allowed_ips,
     )
     grace_end = now + timedelta(hours=grace_period_hours)
+    before = key.expires_at_before_rotation
     key.rotated_at = now
     key.replaced_by = new_key
-    key.expires_at = min(key.expires_at, grace_end) if key.expires_at else grace_end
-    key.save(update_fields=["rotated_at", "replaced_by", "expires_at"])
+    key.expires_at = min(before, grace_end) if before else grace_end
+    key.save(update_fields=["rotated_at", "replaced_by", "expires_at", "expires_at_before_rotation"])
+    metadata = {"publicId": key.public_id, "newPublicId": new_key.public_id, "newName": new_key.name,
+                "gracePeriodHours": grace_period_hours}
+    if failed_replacement:
+        metadata["failedReplacementId"] = failed_replacement
     audit_record(action="api_key.rotated", actor=caller.audit_actor, organization=caller.organization, target=key,
-                 metadata={"publicId": key.public_id, "newPublicId": new_key.public_id,
-                           "gracePeriodHours": grace_period_hours})
+                 metadata=metadata)
     _publish_key_event(new_key, "api_key.rotated", rotatedKeyId=key.public_id)
     return new_key, plaintext
 
 
+@transaction.atomic
+def api_key_keep(*, caller: Caller, key: ApiKey) -> ApiKey:
+    """End a rotation whose replacement failed: the old key goes back to how it was before (no grace period, its
+    former expiry), as if it had never been rotated. Only while it still works: an expired key stays expired."""
+    key = ApiKey.objects.select_for_update(of=("self",)).select_related("replaced_by").get(
+        pk=key.pk, organization=caller.organization
+    )
+    if not key.can_keep:
+        raise ValidationError({"key": ["Only a key in its grace period whose replacement was revoked or expired can "
+                                       "be kept."]})
+    failed_replacement = key.replaced_by.public_id
+    key.expires_at = key.expires_at_before_rotation
+    key.expires_at_before_rotation = None
+    key.rotated_at = None
+    key.replaced_by = None
+    key.save(update_fields=["expires_at", "expires_at_before_rotation", "rotated_at", "replaced_by"])
+    audit_record(action="api_key.rotation_cancelled", actor=caller.audit_actor, organization=caller.organization,
+                 target=key, metadata={"publicId": key.public_id, "failedReplacementId": failed_replacement,
+                                       "expiresAt": key.expires_at.isoformat() if key.expires_at else None})
+    return key
+
+
 def _rotated_expiry(key: ApiKey, now) -> timezone.datetime | None:
-    """The new key keeps the old one's lifetime, counted from now."""
-    if key.expires_at is None:
+    """The new key keeps the old one's lifetime (before any rotation cut it short), counted from now."""
+    lifetime_end = key.expires_at_before_rotation if key.rotated_at is not None else key.expires_at
+    if lifetime_end is None:
         return None
-    return now + (key.expires_at - key.created_at)
+    return now + (lifetime_end - key.created_at)
 
 
 # Housekeeping -----------------------------------------------------------------------------------------------

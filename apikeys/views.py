@@ -11,26 +11,29 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.roles import Role, can_manage_credentials
-from accounts.selectors import OrgAccess, access_organization_by_slug
+from accounts.selectors import OrgAccess, access_organization_by_slug, organization_member_user_ids
+from apikeys.filters import ApiKeyFilterForm
 from apikeys.forms import ApiKeyCreateForm, ApiKeyRotateForm
 from apikeys.models import ApiKey
-from apikeys.selectors import access_api_key_by_id
-from apikeys.services import api_key_create, api_key_revoke, api_key_rotate
+from apikeys.selectors import access_api_key_by_id, api_key_history, api_key_replaced, search_api_keys
+from apikeys.services import api_key_create, api_key_keep, api_key_revoke, api_key_rotate, rotated_name
 from applications.selectors import access_application_by_id
-from audit.selectors import target_audit_events
 from portal import scopes as scope_registry
+from portal.conf import portal_settings
 from portal.forms import add_service_errors, posted_data
+from portal.listing import filtered_redirect, paginate
 from portal.showonce import show_once_page, show_once_redirect
 
 SHOW_ONCE_KIND = "api_key"
 
 
-def _show_once(request: HttpRequest, access: OrgAccess, key: ApiKey, plaintext: str) -> HttpResponse:
+def show_new_key(request: HttpRequest, access: OrgAccess, key: ApiKey, plaintext: str) -> HttpResponse:
     """Stash the new key (encrypted, in the session) and redirect to the page that shows it once."""
     payload = {
         "application_id": key.application_id,
@@ -64,9 +67,29 @@ def key_create(request: HttpRequest, slug: str, app_id: int) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            return _show_once(request, access, key, plaintext)
+            return show_new_key(request, access, key, plaintext)
     context = {"access": access, "application": application, "form": form}
     return render(request, "apikeys/key_create.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def key_list(request: HttpRequest, slug: str) -> HttpResponse:
+    """Every key of the organization, searched and filtered; every member may read it."""
+    access = access_organization_by_slug(request.user, slug)
+    form = ApiKeyFilterForm(request.GET, organization=access.organization)
+    if form.query_rewritten:
+        return filtered_redirect(request, form)
+    listing = paginate(search_api_keys(access.organization, **form.filters), form, request.GET.get("page"),
+                       noun="key")
+    context = {
+        "access": access,
+        "listing": listing,
+        "member_ids": organization_member_user_ids(access.organization),
+        "can_manage": can_manage_credentials(access.role),
+        "key_prefix": portal_settings.KEY_PREFIX,
+    }
+    return render(request, "apikeys/key_list.html", context)
 
 
 @never_cache
@@ -95,9 +118,9 @@ def key_detail(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
         "access": access,
         "key": key,
         "scope_descriptions": scope_registry.describe(key.scopes),
-        "history": target_audit_events(access.organization, key),
+        "history": api_key_history(access.organization, key),
+        "replaces": api_key_replaced(key),
         "can_manage": can_manage_credentials(access.role),
-        "can_rotate": _can_rotate(key),
     }
     return render(request, "apikeys/key_detail.html", context)
 
@@ -123,20 +146,33 @@ def key_revoke(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
 def key_rotate(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
     access = access_organization_by_slug(request.user, slug, min_role=Role.DEVELOPER)
     key = access_api_key_by_id(access.organization, public_id)
-    form = ApiKeyRotateForm(posted_data(request))
+    form = ApiKeyRotateForm(posted_data(request), default_name=rotated_name(key.name, timezone.now().date()))
     if request.method == "POST" and form.is_valid():
         try:
-            new_key, plaintext = api_key_rotate(caller=access.caller, key=key, **form.cleaned_data)
+            new_key, plaintext = api_key_rotate(caller=access.caller, key=key, **form.service_arguments())
         except scope_registry.ScopeEscalation as refused:
             form.add_error(None, f"Your role cannot grant this key's scopes ({', '.join(refused.missing)}), "
                                  "so it cannot rotate it. Ask an admin or owner.")
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            return _show_once(request, access, new_key, plaintext)
-    context = {"access": access, "key": key, "form": form, "can_rotate": _can_rotate(key)}
+            return show_new_key(request, access, new_key, plaintext)
+    context = {"access": access, "key": key, "form": form}
     return render(request, "apikeys/key_rotate.html", context, status=400 if form.errors else 200)
 
 
-def _can_rotate(key: ApiKey) -> bool:
-    return key.is_usable and key.replaced_by_id is None
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def key_keep(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
+    """Asks first (GET), then ends a rotation whose replacement failed: the old key goes back to how it was."""
+    access = access_organization_by_slug(request.user, slug, min_role=Role.DEVELOPER)
+    key = access_api_key_by_id(access.organization, public_id)
+    if request.method == "POST":
+        try:
+            api_key_keep(caller=access.caller, key=key)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{key.name} ({key.masked}) is no longer being rotated: it works as before.")
+        return redirect("key-detail", slug, key.public_id)
+    return render(request, "apikeys/key_confirm_keep.html", {"access": access, "key": key})

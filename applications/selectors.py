@@ -24,6 +24,20 @@ def organization_applications(organization: Organization) -> QuerySet[Applicatio
     )
 
 
+def search_applications(organization: Organization, *, q: str = "") -> QuerySet[Application]:
+    """The organization's applications whose name or description holds ``q``."""
+    applications = organization_applications(organization)
+    if q:
+        applications = applications.filter(Q(name__icontains=q) | Q(description__icontains=q))
+    return applications
+
+
+def organization_application_choices(organization: Organization) -> QuerySet[Application]:
+    """The organization's applications by name, for a filter's choices (another organization's id is no
+    choice, so it is refused as any unknown value)."""
+    return Application.objects.filter(organization=organization).only("id", "name").order_by("name", "id")
+
+
 def access_application_by_id(organization: Organization, application_id: object) -> Application:
     """The organization's application ``application_id``; a missing or foreign id is the same 404."""
     try:

@@ -10,13 +10,17 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from apikeys.services import api_keys_revoke_for_application
+from apikeys.models import ApiKey
+from apikeys.services import api_key_create, api_keys_revoke_for_application
 from applications.models import Application
 from audit.services import audit_record
 from oauthapps.services.clients import oauth_clients_delete_for_application
 from portal.callers import Caller
+from portal.conf import portal_settings
 
 DUPLICATE_NAME = "An application with this name already exists."
+QUICK_START_APPLICATION = "Default"
+QUICK_START_KEY_NAME = "Quick start"
 
 
 def _clean_application_fields(name: str | None, description: str | None) -> dict:
@@ -84,3 +88,14 @@ def application_delete(*, caller: Caller, application: Application) -> None:
 def application_get_or_create_default(*, caller: Caller, name: str = "Default") -> Application:
     existing = Application.objects.filter(organization=caller.organization, name__iexact=name).first()
     return existing or application_create(caller=caller, name=name)
+
+
+@transaction.atomic
+def quick_start_key_create(*, caller: Caller) -> tuple[ApiKey, str]:
+    """The overview's first call in one click: the ``Default`` application (the one there is, or a new one) and a
+    ``test`` key with the ``READ_ONLY`` preset, each made and audited by the same services as anywhere else. A test
+    key needs no verified address. Returns ``(key, plaintext)``."""
+    application = application_get_or_create_default(caller=caller, name=QUICK_START_APPLICATION)
+    days = min(portal_settings.KEY_DEFAULT_EXPIRY_DAYS, portal_settings.KEY_MAX_EXPIRY_DAYS)
+    return api_key_create(caller=caller, application=application, name=QUICK_START_KEY_NAME,
+                          scope_preset="READ_ONLY", expires_in_days=days, environment=ApiKey.Environment.TEST)

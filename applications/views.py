@@ -11,15 +11,23 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.roles import Role, can_manage_credentials
-from accounts.selectors import OrgAccess, access_organization_by_slug, organization_members
+from accounts.selectors import OrgAccess, access_organization_by_slug, organization_member_user_ids
 from apikeys.selectors import organization_api_keys
+from apikeys.views import show_new_key
 from applications.forms import ApplicationForm
-from applications.selectors import access_application_by_id, organization_applications
-from applications.services import application_create, application_delete, application_update
+from applications.selectors import access_application_by_id, search_applications
+from applications.services import (
+    application_create,
+    application_delete,
+    application_update,
+    quick_start_key_create,
+)
+from oauthapps.selectors import organization_oauth_clients
 from portal.forms import add_service_errors, posted_data
+from portal.listing import ListFilterForm, first_page, paginate
 
 
 def _access_reading_or_managing(request: HttpRequest, slug: str) -> OrgAccess:
@@ -42,9 +50,13 @@ def app_list(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, f"{application.name} has been created. Make its first API key now.")
             return redirect("app-detail", slug, application.pk)
+    search = ListFilterForm(request.GET)
+    listing = paginate(search_applications(access.organization, **search.filters), search, request.GET.get("page"),
+                       noun="application")
     context = {
         "access": access,
-        "applications": organization_applications(access.organization),
+        "listing": listing,
+        "applications": listing.page,
         "can_manage": can_manage_credentials(access.role),
         "form": form,
     }
@@ -71,10 +83,10 @@ def app_detail(request: HttpRequest, slug: str, app_id: int) -> HttpResponse:
     context = {
         "access": access,
         "application": application,
-        "keys": organization_api_keys(access.organization, application=application),
-        "oauth_clients": application.oauth_clients.select_related("created_by"),
+        "keys": first_page(organization_api_keys(access.organization, application=application)),
+        "oauth_clients": first_page(organization_oauth_clients(access.organization, application=application)),
         # Keys and clients made by someone no longer in the organization read "by a former member".
-        "member_ids": set(organization_members(access.organization).values_list("user_id", flat=True)),
+        "member_ids": organization_member_user_ids(access.organization),
         "can_manage": can_manage_credentials(access.role),
         "form": form,
     }
@@ -94,3 +106,16 @@ def app_delete(request: HttpRequest, slug: str, app_id: int) -> HttpResponse:
     active_keys = organization_api_keys(access.organization, application=application, include_revoked=False)
     context = {"access": access, "application": application, "active_key_count": active_keys.count()}
     return render(request, "applications/app_confirm_delete.html", context)
+
+
+@require_POST
+@login_required
+def quick_start(request: HttpRequest, slug: str) -> HttpResponse:
+    """The overview's one button: the Default application and a test key, straight to the key's show-once page."""
+    access = access_organization_by_slug(request.user, slug, min_role=Role.DEVELOPER)
+    try:
+        key, plaintext = quick_start_key_create(caller=access.caller)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("org-overview", slug)
+    return show_new_key(request, access, key, plaintext)

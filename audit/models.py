@@ -37,3 +37,18 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor_label or 'system'}"
+
+    @property
+    def actor_type(self) -> str:
+        """``api_key`` or ``oauth_client`` for a credential (even one acting for a person), else ``user`` or
+        ``system``: the API's ``actor.type``."""
+        if self.actor_credential_type:
+            return self.actor_credential_type
+        return "user" if self.actor_user_id else "system"
+
+    @property
+    def actor_id(self) -> str:
+        """The credential's public id, or the person's id; empty for the system."""
+        if self.actor_credential_type:
+            return self.actor_credential_id
+        return str(self.actor_user_id) if self.actor_user_id else ""

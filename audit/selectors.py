@@ -3,25 +3,48 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Max, Q, QuerySet
 
 from accounts.models import Organization
 from audit.models import AuditEvent
 
+# Who an event's actor is, as the API's ``actor.type`` says it; "system" is an event nobody caused.
+USER_ACTOR = "user"
+SYSTEM_ACTOR = "system"
+
 
 def organization_audit_events(
-    organization: Organization, *, action: str | None = None, since: datetime | None = None
+    organization: Organization, *, action: str | None = None, since: datetime | None = None,
+    until: datetime | None = None, actor: tuple[str, str] | None = None, target_type: str | None = None,
+    target_id: str | None = None,
 ) -> QuerySet[AuditEvent]:
-    """The organization's events, newest first, optionally of one action or since a time. Labels are stored,
-    so no joins."""
+    """The organization's events, newest first, filtered: of one action; at or after ``since`` and before
+    ``until``; by one actor (``("user", "<id>")``, ``("api_key", "<public id>")``, ``("oauth_client",
+    "<client id>")`` or ``("system", "")``); about objects of one type and/or id. Labels are stored, so no joins."""
     events = AuditEvent.objects.filter(organization=organization)
     if action:
         events = events.filter(action=action)
     if since is not None:
         events = events.filter(created_at__gte=since)
+    if until is not None:
+        events = events.filter(created_at__lt=until)
+    if actor is not None:
+        events = events.filter(_actor_condition(*actor))
+    if target_type:
+        events = events.filter(target_type=target_type)
+    if target_id:
+        events = events.filter(target_id=target_id)
     return events.order_by("-created_at", "-id")
+
+
+def _actor_condition(kind: str, identifier: str) -> Q:
+    if kind == USER_ACTOR:
+        # The person, whether they acted in the dashboard or through an OAuth token of theirs.
+        return Q(actor_user_id=identifier)
+    if kind == SYSTEM_ACTOR:
+        return Q(actor_user__isnull=True, actor_credential_type="")
+    return Q(actor_credential_type=kind, actor_credential_id=identifier)
 
 
 def organization_audit_actions(organization: Organization) -> list[str]:
@@ -34,9 +57,27 @@ def organization_audit_actions(organization: Organization) -> list[str]:
     )
 
 
-def target_audit_events(organization: Organization, target: Any, *, limit: int = 20) -> list[AuditEvent]:
-    """The newest events of the organization about one object (a key's history on its page)."""
+def organization_audit_target_types(organization: Organization) -> list[str]:
+    """The distinct kinds of object the organization's log is about, for the filter."""
     return list(
-        AuditEvent.objects.filter(organization=organization, target_type=target._meta.model_name,
-                                  target_id=str(target.pk)).order_by("-created_at", "-id")[:limit]
+        AuditEvent.objects.filter(organization=organization).exclude(target_type="")
+        .order_by("target_type")
+        .values_list("target_type", flat=True)
+        .distinct()
     )
+
+
+def organization_audit_actors(organization: Organization) -> list[tuple[str, str, str]]:
+    """Everyone and everything that acted in the organization's log, as ``(kind, id, label)``: people first
+    (by the label of their newest event), then credentials. Two queries, however long the log."""
+    events = AuditEvent.objects.filter(organization=organization)
+    people = (events.filter(actor_user__isnull=False, actor_credential_type="")
+              .values("actor_user_id").annotate(label=Max("actor_label")).order_by("label"))
+    credentials = (events.exclude(actor_credential_type="")
+                   .values("actor_credential_type", "actor_credential_id").annotate(label=Max("actor_label"))
+                   .order_by("actor_credential_type", "label"))
+    return [
+        *((USER_ACTOR, str(row["actor_user_id"]), row["label"]) for row in people),
+        *((row["actor_credential_type"], row["actor_credential_id"], row["label"]) for row in credentials),
+    ]
+

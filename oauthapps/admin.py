@@ -39,8 +39,7 @@ from oauthapps.services.clients import oauth_client_create, oauth_client_delete,
 from oauthapps.services.tokens import oauth_access_tokens_revoke, oauth_tokens_revoke
 from portal import scopes as scope_registry
 from portal.admin import ShowOnceAddMixin, staff_caller
-from portal.conf import portal_settings
-from portal.showonce import stash_secret
+from portal.showonce import public_base_url, stash_secret
 
 AccessToken = get_access_token_model()
 RefreshToken = get_refresh_token_model()
@@ -144,15 +143,15 @@ class OAuthClientAdmin(ShowOnceAddMixin, admin.ModelAdmin):
             rate_limit_per_minute=data["rate_limit_per_minute"],
             access_token_format=data["access_token_format"] or "opaque",
         )
-        return client, self._payload(client, secret)
+        return client, self._payload(request, client, secret)
 
-    def _payload(self, client: OAuthClient, secret: str | None) -> dict[str, Any]:
+    def _payload(self, request: HttpRequest, client: OAuthClient, secret: str | None) -> dict[str, Any]:
         secrets = [["Client id", client.client_id]]
         snippet = ""
         if secret:
             secrets.append(["Client secret", secret])
             if "client_credentials" in client.grant_types:
-                base_url = portal_settings.BASE_URL.rstrip("/")
+                base_url = public_base_url(request)
                 snippet = (f'curl -X POST "{base_url}/oauth/token/" \\\n  -u "{client.client_id}:{secret}" \\\n'
                            f'  -d grant_type=client_credentials -d scope="{" ".join(client.allowed_scopes)}"')
         return {
@@ -191,7 +190,7 @@ class OAuthClientAdmin(ShowOnceAddMixin, admin.ModelAdmin):
         except ValidationError as error:
             self.message_user(request, " ".join(error.messages), messages.ERROR)
             return None
-        stash_secret(request, {"kind": self.show_once_kind, **self._payload(client, secret)})
+        stash_secret(request, {"kind": self.show_once_kind, **self._payload(request, client, secret)})
         return redirect(f"admin:{self._created_url_name()}")
 
 

@@ -8,6 +8,7 @@ from oauthapps.device import DeviceView
 urlpatterns = [
     path("device", DeviceView.as_view(), name="device"),
     path("orgs/<slug:slug>/apps/<int:app_id>/clients/new/", views.client_create, name="client-create"),
+    path("orgs/<slug:slug>/clients/", views.client_list, name="client-list"),
     path("orgs/<slug:slug>/clients/created/", views.client_secret_shown, name="client-secret-shown"),
     path("orgs/<slug:slug>/clients/<int:client_pk>/", views.client_detail, name="client-detail"),
     path("orgs/<slug:slug>/clients/<int:client_pk>/edit/", views.client_edit, name="client-edit"),

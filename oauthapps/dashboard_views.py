@@ -23,11 +23,12 @@ from oauth2_provider.models import AccessToken, RefreshToken
 from oauth2_provider.settings import oauth2_settings
 
 from accounts.roles import Role, can_manage_credentials
-from accounts.selectors import OrgAccess, access_organization_by_slug
+from accounts.selectors import OrgAccess, access_organization_by_slug, organization_member_user_ids
 from applications.selectors import access_application_by_id
+from oauthapps.filters import OAuthClientFilterForm
 from oauthapps.forms import REDIRECT_URI_HELP, OAuthClientCreateForm, OAuthClientForm
 from oauthapps.models import OAuthClient
-from oauthapps.selectors import access_oauth_client_by_id
+from oauthapps.selectors import access_oauth_client_by_id, search_oauth_clients
 from oauthapps.services.clients import (
     oauth_client_create,
     oauth_client_delete,
@@ -37,6 +38,7 @@ from oauthapps.services.clients import (
 from oauthapps.services.tokens import oauth_tokens_revoke_for_user
 from portal import scopes as scope_registry
 from portal.forms import add_service_errors, posted_data
+from portal.listing import paginate
 from portal.showonce import show_once_page, show_once_redirect
 
 # The session's show-once slot is shared with the API-key page; each page reads only its own kind.
@@ -103,6 +105,19 @@ def _render_detail(request: HttpRequest, access: OrgAccess, client: OAuthClient,
     }
     return render(request, "oauthapps/client_detail.html", context,
                   status=400 if form is not None and form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def client_list(request: HttpRequest, slug: str) -> HttpResponse:
+    """Every OAuth client of the organization, searched and filtered; every member may read it."""
+    access = access_organization_by_slug(request.user, slug)
+    form = OAuthClientFilterForm(request.GET, organization=access.organization)
+    listing = paginate(search_oauth_clients(access.organization, **form.filters), form, request.GET.get("page"),
+                       noun="OAuth client")
+    context = {"access": access, "listing": listing,
+               "member_ids": organization_member_user_ids(access.organization)}
+    return render(request, "oauthapps/client_list.html", context)
 
 
 @login_required

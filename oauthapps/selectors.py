@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from accounts.models import Organization
@@ -10,10 +10,21 @@ from oauthapps.models import OAuthClient
 
 
 def organization_oauth_clients(organization: Organization, *, application=None) -> QuerySet[OAuthClient]:
-    clients = OAuthClient.objects.filter(organization=organization).select_related("application")
+    clients = OAuthClient.objects.filter(organization=organization).select_related("application", "created_by")
     if application is not None:
         clients = clients.filter(application=application)
     return clients.order_by("-created", "-id")
+
+
+def search_oauth_clients(organization: Organization, *, q: str = "", application=None,
+                         client_type: str | None = None) -> QuerySet[OAuthClient]:
+    """The organization's clients that match a search (part of the name, or the whole client id) and filters."""
+    clients = organization_oauth_clients(organization, application=application)
+    if q:
+        clients = clients.filter(Q(name__icontains=q) | Q(client_id=q))
+    if client_type:
+        clients = clients.filter(client_type=client_type)
+    return clients
 
 
 def access_oauth_client_by_id(organization: Organization, client_pk: object) -> OAuthClient:

@@ -5,6 +5,9 @@ class PortalConfig(AppConfig):
     name = "portal"
 
     def ready(self) -> None:
+        from portal.api.observe import register_observer
+        from portal.events import observe_rate_limited
         from portal.ratelimit import check_rate_settings
 
         check_rate_settings()
+        register_observer(observe_rate_limited)  # a credential's 429 is the event rate_limit.exceeded

@@ -1,7 +1,7 @@
 """Domain events: what happened to an organization's objects, published by the service that changed them.
 
 A service calls ``publish(...)`` inside its own transaction, after the change. Listeners (the ``webhooks``
-app writes its outbox rows) run in that same transaction, so a change that rolls back publishes nothing, and
+app writes its event row) run in that same transaction, so a change that rolls back publishes nothing, and
 whatever they hand to the worker is enqueued only on commit. The core names the event types and knows no
 listener: apps connect to ``event_published``.
 
@@ -19,6 +19,8 @@ from typing import Any
 from django.core.cache import cache
 from django.dispatch import Signal
 from django.utils import timezone
+
+from portal.callers import Caller
 
 EVENT_TYPES: dict[str, str] = {
     "api_key.created": "An API key was made",
@@ -86,6 +88,18 @@ def publish(organization_id: int, event_type: str,
 
 
 RATE_LIMIT_EVENT_SECONDS = 3600
+
+
+def observe_rate_limited(request: Any, response: Any, started_at: float, duration: float) -> None:
+    """The API observer (``portal.api.observe``, registered by ``portal.apps``) that turns a credential's 429 into
+    ``rate_limit.exceeded``: the limit and its reset are the headers the 429 carries. Any other response costs a
+    comparison."""
+    if response.status_code != 429:
+        return
+    caller = getattr(request, "auth", None)
+    limit, reset_at = response.get("X-RateLimit-Limit"), response.get("X-RateLimit-Reset")
+    if isinstance(caller, Caller) and limit and reset_at:  # not a refused credential's 429 (counted per IP)
+        publish_rate_limited(caller, limit=int(limit), reset_at=reset_at)
 
 
 def publish_rate_limited(caller: Any, *, limit: int, reset_at: str) -> None:

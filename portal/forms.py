@@ -4,7 +4,23 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.boundfield import BoundField
+from django.forms.renderers import DjangoTemplates
 from django.http import HttpRequest, QueryDict
+
+
+class UnsuffixedBoundField(BoundField):
+    """A field whose label carries no suffix unless one is asked for: "Name", not Django's "Name:"."""
+
+    def label_tag(self, contents=None, attrs=None, label_suffix=None, tag=None):  # noqa: ANN001, ANN201 (Django's)
+        return super().label_tag(contents, attrs, "" if label_suffix is None else label_suffix, tag)
+
+
+class PortalFormRenderer(DjangoTemplates):
+    """The project's form renderer (``FORM_RENDERER``): every form, the portal's and django-allauth's alike,
+    gets its bound fields here, so labels lose Django's colon in one place."""
+
+    bound_field_class = UnsuffixedBoundField
 
 
 def posted_data(request: HttpRequest) -> QueryDict | None:

@@ -105,6 +105,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
 
+FORM_RENDERER = "portal.forms.PortalFormRenderer"  # labels without Django's colon, allauth's forms too
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -18,6 +19,15 @@ from portal.conf import portal_settings
 from portal.encryption import DecryptionError, decrypt, encrypt
 
 SESSION_KEY = "portal_show_once"
+
+
+def public_base_url(request: HttpRequest) -> str:
+    """The address snippets call the API at: ``PORTAL_BASE_URL`` in production; with debug on (the quick start) the
+    scheme and host the page was opened at, so a portal opened at ``http://127.0.0.1:8000`` shows that address.
+    (The host was checked against ``ALLOWED_HOSTS`` before any view ran.)"""
+    if settings.DEBUG:
+        return f"{request.scheme}://{request.get_host()}"
+    return portal_settings.BASE_URL.rstrip("/")
 
 
 def stash_secret(request: HttpRequest, payload: dict[str, Any]) -> None:
@@ -61,5 +71,5 @@ def show_once_page(request: HttpRequest, *, kind: str, organization: str, templa
     payload = pop_secret(request, kind=kind, organization=organization)
     if payload is None:
         return render(request, gone_template, context, status=410)
-    return render(request, template, {**context, "secret": payload, "base_url": portal_settings.BASE_URL.rstrip("/"),
+    return render(request, template, {**context, "secret": payload, "base_url": public_base_url(request),
                                       **payload_context(payload)})

@@ -58,3 +58,46 @@
     );
   });
 })();
+
+// The key form: the custom-scope checkboxes show only while "Custom" is the chosen scope preset. Without
+// JavaScript every checkbox is shown (and the server ignores them unless "Custom" is chosen).
+(function () {
+  "use strict";
+
+  function sync(form) {
+    var checkbox = form.querySelector("input[data-custom-scopes]");
+    var custom = form.querySelector('input[name="scope_preset"][value="custom"]');
+    if (!checkbox || !custom) return;
+    // The field's whole group (its legend and help too): the form's child that holds it.
+    var group = checkbox.closest("form > *") || checkbox.closest("fieldset");
+    group.hidden = !custom.checked;
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("input[data-custom-scopes]").forEach(function (checkbox) {
+      var form = checkbox.form;
+      if (!form || form.dataset.customScopes) return;
+      form.dataset.customScopes = "on";
+      form.addEventListener("change", function (event) {
+        if (event.target.name === "scope_preset") sync(form);
+      });
+      sync(form);
+    });
+  });
+})();
+
+// A search form with data-key-prefix="dp" (the list of API keys): a whole key pasted into its search box is
+// replaced by its public id (the 12 characters after "dp_live_" or "dp_test_") before the form is sent, so
+// the secret never reaches the URL, the server's log or the history. The server does the same for a browser
+// without JavaScript (apikeys.filters), and answers with a redirect to the public id.
+(function () {
+  "use strict";
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-key-prefix]");
+    if (!form || !form.elements.q) return;
+    var prefix = form.getAttribute("data-key-prefix");
+    var match = new RegExp("^" + prefix + "_(?:live|test)_([0-9A-Za-z]{12})").exec(form.elements.q.value.trim());
+    if (match) form.elements.q.value = match[1];
+  });
+})();

@@ -47,3 +47,8 @@ def committed():
     commits, and a mail stays a ``PendingMail`` row."""
     with TestCase.captureOnCommitCallbacks(execute=True):
         yield
+
+
+def listed_names(response) -> list[str]:
+    """The names of what a dashboard list page shows (``portal.listing``), in its order."""
+    return [item.name for item in response.context["listing"].page]

@@ -7,7 +7,7 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         from portal.events import event_published
-        from webhooks.services import record_event
+        from webhooks.outbox import record_event
 
-        # Outbox rows are written by the publishing service's own transaction (portal.events).
+        # The event row is written in the publishing service's own transaction (portal.events, webhooks.outbox).
         event_published.connect(record_event, dispatch_uid="webhooks.record_event")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -42,17 +43,21 @@ class WebhookEndpoint(models.Model):
 
 
 class WebhookEvent(models.Model):
-    """One event of the outbox, written in the transaction of the change it describes. ``event_id`` is the
-    ``webhook-id`` header of every delivery and retry of it."""
+    """One event of the outbox, written in the transaction of the change it describes (``webhooks.outbox``), the
+    only row a request writes. The worker makes its deliveries later (``services.event_fan_out``) and stamps
+    ``fanned_out_at``. ``event_id`` is the ``webhook-id`` header of every delivery and retry of it."""
 
     event_id = models.CharField(max_length=40, unique=True, editable=False)
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
     type = models.CharField(max_length=64)
     data = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=timezone.now)
+    fanned_out_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_at"], condition=Q(fanned_out_at__isnull=True),
+                                name="webhook_event_to_fan_out")]
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
@@ -82,6 +87,8 @@ class WebhookDelivery(models.Model):
             models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due"),
             models.Index(fields=["endpoint", "-created_at"], name="webhook_delivery_endpoint"),
         ]
+        # One delivery per event and endpoint, however many times the fan-out runs.
+        constraints = [models.UniqueConstraint(fields=["event", "endpoint"], name="webhook_delivery_once")]
         verbose_name_plural = "webhook deliveries"
 
     def __str__(self) -> str:

@@ -1,12 +1,12 @@
-"""Every write to webhook endpoints and deliveries, the outbox listener, and the delivery job's work.
+"""Every write to webhook endpoints and deliveries, and the worker's side of the outbox.
 
 Management services take the ``caller`` and need ``webhooks:write`` (a dashboard viewer has only read); making an
 endpoint, pointing it elsewhere, turning it on or rotating its secret also needs the person behind the caller to
-have verified their address (contract section 11). Each audits itself in its transaction. Deliveries are rows:
-``record_event`` writes them in the transaction of the change (``portal.events``), the worker sends them
-(``delivery_attempt``), and a sweep (``deliver_due``) hands the worker whatever a lost message or a dead worker left
-pending, so nothing is lost and nothing is sent twice for one attempt (a worker takes a delivery with
-``portal.jobs.claim`` before it sends).
+have verified their address (contract section 11). Each audits itself in its transaction. A request records an
+event as one row (``webhooks.outbox``); the sweep (``deliver_due``, asked for on commit and run on a schedule) fans
+each new event out into a delivery per endpoint (``event_fan_out``) and hands the worker every delivery that is due
+(``delivery_attempt``), so whatever a lost message or a dead worker left pending is found again, nothing is lost
+and nothing is sent twice for one attempt (a worker takes a delivery with ``portal.jobs.claim`` before it sends).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from portal import jobs
 from portal.callers import Caller
 from portal.conf import portal_settings
 from portal.encryption import decrypt, encrypt
-from portal.events import EVENT_TYPES, Event
+from portal.events import EVENT_TYPES
 from webhooks import signing, transport
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -169,33 +169,23 @@ def _enqueue(delivery_ids: list[int], countdown: float | None = None) -> None:
         jobs.send(deliver, delivery_id, countdown=countdown)
 
 
-@transaction.atomic(savepoint=False)  # inside the publisher's transaction: no savepoint of its own
-def _outbox(organization_id: int, event_type: str, data: dict, endpoints: list[WebhookEndpoint],
-            occurred_at=None) -> list[WebhookDelivery]:
-    event = WebhookEvent.objects.create(event_id=signing.new_event_id(), organization_id=organization_id,
-                                        type=event_type, data=data, created_at=occurred_at or timezone.now())
-    deliveries = WebhookDelivery.objects.bulk_create(
-        [WebhookDelivery(event=event, endpoint=endpoint, next_attempt_at=event.created_at) for endpoint in endpoints]
-    )
-    transaction.on_commit(_kick_sweep)
-    return deliveries
-
-
-def _kick_sweep() -> None:
-    """New deliveries are due at once: the sweep hands them to the worker (one message for a burst of events)."""
-    from webhooks.tasks import deliver_due
-
-    jobs.kick(deliver_due)
-
-
-def record_event(sender: str, event: Event, **kwargs) -> None:
-    """``portal.events`` listener: one outbox row and a delivery per interested endpoint, in the publisher's
-    transaction. An organization without endpoints costs one indexed query."""
-    endpoints = [endpoint for endpoint in WebhookEndpoint.objects.filter(
-        organization_id=event.organization_id, enabled=True).only("id", "event_types")
-        if endpoint.wants(event.type)]
-    if endpoints:
-        _outbox(event.organization_id, event.type, event.data, endpoints, event.occurred_at)
+def event_fan_out(event_pk: int) -> None:
+    """Make the deliveries of one recorded event (the worker's side of ``webhooks.outbox``): one for each endpoint
+    of its organization that is enabled, takes its type and existed when it happened. Idempotent: a delivery is
+    unique per event and endpoint, so a fan-out run twice (two sweeps, or a worker that died before it stamped
+    the event) makes each one once."""
+    event = WebhookEvent.objects.filter(pk=event_pk, fanned_out_at__isnull=True).first()
+    if event is None:
+        return
+    endpoints = WebhookEndpoint.objects.filter(organization_id=event.organization_id, enabled=True,
+                                               created_at__lte=event.created_at).only("id", "event_types")
+    with transaction.atomic():
+        WebhookDelivery.objects.bulk_create(
+            [WebhookDelivery(event=event, endpoint=endpoint, next_attempt_at=event.created_at)
+             for endpoint in endpoints if endpoint.wants(event.type)],
+            ignore_conflicts=True,
+        )
+        WebhookEvent.objects.filter(pk=event.pk).update(fanned_out_at=timezone.now())
 
 
 @transaction.atomic
@@ -203,7 +193,12 @@ def webhook_endpoint_send_test(*, caller: Caller, endpoint: WebhookEndpoint) -> 
     """A ``webhook.test`` event to this endpoint only (enabled or not, whatever types it takes)."""
     _require_write(caller)
     data = {"endpointId": endpoint.pk, "message": "This is a test event from the developer portal."}
-    (delivery,) = _outbox(caller.organization_id, "webhook.test", data, [endpoint])
+    now = timezone.now()
+    # Its one delivery is made here: the fan-out would pick endpoints by their types and state, a test does not.
+    event = WebhookEvent.objects.create(event_id=signing.new_event_id(), organization_id=caller.organization_id,
+                                        type="webhook.test", data=data, created_at=now, fanned_out_at=now)
+    delivery = WebhookDelivery.objects.create(event=event, endpoint=endpoint, next_attempt_at=now)
+    transaction.on_commit(lambda: _enqueue([delivery.pk]))
     audit_record(action="webhook_endpoint.tested", actor=caller.audit_actor, organization=caller.organization,
                  target=endpoint)
     return delivery
@@ -310,7 +305,11 @@ def _note_failure(endpoint: WebhookEndpoint, now) -> None:
 
 
 def deliver_due(limit: int = 1000) -> int:
-    """The sweep: enqueue every pending delivery that is due and held by no live worker."""
+    """The sweep: fan out the events recorded since (``event_fan_out``), then enqueue every pending delivery that
+    is due and held by no live worker. Returns how many it enqueued."""
+    for event_pk in (WebhookEvent.objects.filter(fanned_out_at__isnull=True).order_by("created_at")
+                     .values_list("pk", flat=True)[:limit]):
+        event_fan_out(event_pk)
     ids = jobs.due_ids(WebhookDelivery, limit)
     _enqueue(ids)
     return len(ids)

@@ -63,4 +63,12 @@ class ApiKeyInput(StrictInputSerializer):
 
 
 class ApiKeyRotateInput(StrictInputSerializer):
-    gracePeriodHours = serializers.IntegerField(required=False, allow_null=True)  # noqa: N815
+    gracePeriodHours = serializers.IntegerField(  # noqa: N815
+        required=False, allow_null=True,
+        help_text="How long the old key keeps working, 0 to 168 hours; 24 when not given.",
+    )
+    name = serializers.CharField(
+        max_length=120, allow_blank=False, trim_whitespace=True, required=False, allow_null=True,
+        help_text="The new key's name, 1 to 120 characters; when not given, "
+                  "`<name> (rotated YYYY-MM-DD)` after the old key's name without any earlier such suffix.",
+    )

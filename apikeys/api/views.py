@@ -74,7 +74,7 @@ class ApiKeyRotateView(PortalAPIView):
         )
         data = self.validated(ApiKeyRotateInput, request)
         new_key, plaintext = services.api_key_rotate(
-            caller=self.caller, key=key, grace_period_hours=data.get("gracePeriodHours")
+            caller=self.caller, key=key, grace_period_hours=data.get("gracePeriodHours"), name=data.get("name")
         )
         body = {**ApiKeyOutput(new_key).data, "key": plaintext, "rotatedKeyId": key.public_id}
         return show_once(Response(body, status=status.HTTP_201_CREATED))

@@ -44,11 +44,9 @@ class AuditEventOutput(serializers.Serializer):
 
     @extend_schema_field(AuditActorOutput)
     def get_actor(self, event: AuditEvent) -> dict:
-        if event.actor_credential_type:
-            return {"type": event.actor_credential_type, "id": event.actor_credential_id, "label": event.actor_label}
-        if event.actor_user_id:
-            return {"type": "user", "id": event.actor_user_id, "label": event.actor_label}
-        return {"type": "system", "id": None, "label": event.actor_label}
+        kind = event.actor_type
+        identifier = event.actor_user_id if kind == "user" else event.actor_id or None  # a person's id is a number
+        return {"type": kind, "id": identifier, "label": event.actor_label}
 
     @extend_schema_field(AuditTargetOutput)
     def get_target(self, event: AuditEvent) -> dict:

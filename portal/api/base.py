@@ -9,7 +9,6 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from portal import events
 from portal.api.errors import RateLimited
 from portal.callers import Caller
 from portal.requestpath import api_usage
@@ -38,9 +37,7 @@ class PortalAPIView(APIView):
         super().perform_authentication(request)
         caller = request.auth if isinstance(request.auth, Caller) else None
         usage = self._count(request, caller)
-        if usage is not None and usage.exceeded:
-            if caller is not None:
-                events.publish_rate_limited(caller, limit=usage.limit, reset_at=usage.headers()["X-RateLimit-Reset"])
+        if usage is not None and usage.exceeded:  # portal.events.observe_rate_limited sees the 429 it becomes
             raise RateLimited(retry_after=usage.retry_after)
 
     def handle_exception(self, exc: Exception):

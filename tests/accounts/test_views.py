@@ -119,7 +119,7 @@ def test_login_page_labels_the_field_email() -> None:
     response = Client().get(reverse("login"))
 
     assert response.status_code == 200
-    assert '<label for="id_login">Email:</label>' in response.content.decode()
+    assert '<label for="id_login">Email</label>' in response.content.decode()
     assert 'type="email"' in response.content.decode()
 
 
@@ -287,8 +287,10 @@ def test_every_member_sees_the_member_list(org: Organization, owner: User, login
 def test_admins_are_not_offered_the_owner_role(admin_user: User, developer: User, org, login) -> None:
     body = login(admin_user).get(reverse("org-members", args=[org.slug])).content.decode()
 
-    assert 'value="admin"' in body
-    assert 'value="owner"' not in body
+    # The role select of a member's row (the filter above the list offers every role, to find owners by).
+    offered = re.search(r'<select id="role-\d+" name="role">(.*?)</select>', body, re.S).group(1)
+    assert 'value="admin"' in offered
+    assert 'value="owner"' not in offered
 
 
 def _write_requests(org: Organization, target: Membership, invitation: Invitation) -> dict[str, tuple[str, dict]]:
@@ -397,14 +399,105 @@ def test_the_last_owner_cannot_demote_or_remove_themselves(org, owner, admin_use
     assert membership.role == Role.OWNER
 
 
-def test_an_owner_may_step_down_when_another_owner_remains(org, owner, login) -> None:
+def test_an_owner_may_step_down_when_another_owner_remains_once_confirmed(org, owner, login) -> None:
     MembershipFactory(organization=org, role=Role.OWNER)
     membership = owner.memberships.get()
+    client = login(owner)
+    url = reverse("member-role", args=[org.slug, membership.pk])
 
-    login(owner).post(reverse("member-role", args=[org.slug, membership.pk]), {"role": Role.ADMIN})
+    asked = client.post(url, {"role": Role.ADMIN})
 
+    assert asked.status_code == 200
+    body = asked.content.decode()
+    assert "Make yourself admin?" in body and 'name="confirm" value="yes"' in body and "csrfmiddlewaretoken" in body
+    membership.refresh_from_db()
+    assert membership.role == Role.OWNER
+    assert not AuditEvent.objects.filter(action="member.role_changed").exists()
+
+    response = client.post(url, {"role": Role.ADMIN, "confirm": "yes"}, follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("org-members", args=[org.slug])
+    assert f"{owner.email} is now admin." in _messages(response)
     membership.refresh_from_db()
     assert membership.role == Role.ADMIN
+    event = AuditEvent.objects.get(action="member.role_changed")
+    assert event.actor_user == owner and event.metadata == {"from": "owner", "to": "admin"}
+
+
+def test_an_owner_demoting_another_owner_is_asked_first_also_on_a_get(org, owner, login) -> None:
+    other = MembershipFactory(organization=org, role=Role.OWNER)
+    client = login(owner)
+    url = reverse("member-role", args=[org.slug, other.pk])
+
+    page = client.get(url, {"role": Role.DEVELOPER})
+    assert page.status_code == 200
+    assert f"Make {other.user.email} developer?" in page.content.decode()
+    chooser = client.get(url)
+    assert chooser.status_code == 200 and '<select id="id_role" name="role">' in chooser.content.decode()
+    other.refresh_from_db()
+    assert other.role == Role.OWNER
+
+    client.post(url, {"role": Role.DEVELOPER, "confirm": "yes"})
+    other.refresh_from_db()
+    assert other.role == Role.DEVELOPER
+
+
+def test_a_role_change_below_owner_needs_no_confirmation(org, owner, developer, login) -> None:
+    membership = developer.memberships.get()
+    response = login(owner).post(reverse("member-role", args=[org.slug, membership.pk]), {"role": Role.VIEWER})
+    assert response.status_code == 302
+    membership.refresh_from_db()
+    assert membership.role == Role.VIEWER
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_the_last_owner_is_told_why_their_role_cannot_change(org, owner, login, method) -> None:
+    membership = owner.memberships.get()
+    url = reverse("member-role", args=[org.slug, membership.pk])
+    client = login(owner)
+    if method == "get":
+        body = client.get(url, {"role": Role.ADMIN}).content.decode()
+        assert "the last owner" in body and 'name="confirm"' not in body
+    response = client.post(url, {"role": Role.ADMIN, "confirm": "yes"}, follow=True)
+    assert any("at least one owner" in message for message in _messages(response))
+    membership.refresh_from_db()
+    assert membership.role == Role.OWNER
+
+
+def test_removing_a_member_asks_first(org, owner, developer, login) -> None:
+    membership = developer.memberships.get()
+    url = reverse("member-remove", args=[org.slug, membership.pk])
+    client = login(owner)
+
+    page = client.get(url)
+
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert f"Remove {developer.email}?" in body and 'method="post"' in body and "csrfmiddlewaretoken" in body
+    assert Membership.objects.filter(pk=membership.pk).exists()
+    client.post(url)
+    assert not Membership.objects.filter(pk=membership.pk).exists()
+
+
+def test_leaving_asks_first_from_the_overview(org, owner, viewer, login) -> None:
+    membership = viewer.memberships.get()
+    client = login(viewer)
+    url = reverse("member-remove", args=[org.slug, membership.pk])
+    overview = client.get(reverse("org-overview", args=[org.slug])).content.decode()
+    assert url in overview and "Leave organization" in overview
+
+    page = client.get(url)
+
+    assert page.status_code == 200 and "Leave Acme?" in page.content.decode()
+    assert Membership.objects.filter(pk=membership.pk).exists()
+    client.post(url)
+    assert not Membership.objects.filter(pk=membership.pk).exists()
+
+
+def test_the_last_owner_is_not_offered_to_leave(org, owner, login) -> None:
+    url = reverse("member-remove", args=[org.slug, owner.memberships.get().pk])
+    body = login(owner).get(url).content.decode()
+    assert "the last owner" in body and f'action="{url}"' not in body
 
 
 def test_owner_revokes_an_invitation(org, owner, login) -> None:

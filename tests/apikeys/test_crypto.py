@@ -72,3 +72,20 @@ def test_hash_is_keyed_and_compares_in_constant_time():
     assert not crypto.hashes_match(crypto.hash_key(key[:-1] + ("1" if key.endswith("0") else "0")), stored)
     with override_settings(PORTAL={"HASH_KEY": "another-key"}):
         assert crypto.hash_key(key) != stored
+
+
+@pytest.mark.parametrize("shape", [
+    lambda key: key,  # the whole key
+    lambda key: key[:-1],  # cut short
+    lambda key: key[:-6] + "000000",  # a wrong checksum: still looked for by its id
+    lambda key: key[:20] + "…",  # the masked form lists show
+])
+def test_the_public_id_is_read_from_any_start_of_a_key(shape):
+    key, public_id = crypto.generate_key(prefix="dp", environment="live")
+
+    assert crypto.public_id_in(shape(key), prefix="dp") == public_id
+
+
+@pytest.mark.parametrize("value", ["CI deploys", "xx_live_0123456789AB", "dp_prod_0123456789AB", "dp_live_01234"])
+def test_what_does_not_start_like_a_key_has_no_public_id(value):
+    assert crypto.public_id_in(value, prefix="dp") is None

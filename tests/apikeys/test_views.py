@@ -76,10 +76,31 @@ def test_key_is_created_shown_once_and_works(org, developer, login, app, api_cli
     assert "no-store" in reload["Cache-Control"]
 
 
-def test_snippets_use_the_configured_base_url(org, developer, login, app, settings) -> None:
+def test_snippets_use_the_configured_base_url_in_production(org, developer, login, app, settings) -> None:
+    settings.DEBUG = False
     settings.PORTAL = {**getattr(settings, "PORTAL", {}), "BASE_URL": "https://dev.example.com/"}
-    plaintext, page = _create_key_and_read_it(login(developer), org, app)
-    assert '"https://dev.example.com/api/v1/hello?name=Test"' in page.content.decode()
+    client = login(developer)
+    client.defaults["HTTP_HOST"] = "127.0.0.1:8000"  # where the page was opened does not matter in production
+    plaintext, page = _create_key_and_read_it(client, org, app)
+    html = page.content.decode()
+    assert '"https://dev.example.com/api/v1/hello?name=Test"' in html and "127.0.0.1" not in html
+    assert 'fetch("https://dev.example.com/api/v1/hello?name=Test"' in html
+    assert '"https://dev.example.com/api/v1/hello",' in html  # the Python snippet
+
+
+def test_snippets_use_the_address_the_page_was_opened_at_in_debug(org, developer, login, app, settings) -> None:
+    settings.DEBUG = True
+    settings.PORTAL = {**getattr(settings, "PORTAL", {}), "BASE_URL": "https://dev.example.com/"}
+    client = login(developer)
+    client.defaults["HTTP_HOST"] = "127.0.0.1:8000"
+    plaintext, page = _create_key_and_read_it(client, org, app)
+    html = page.content.decode()
+    assert f'curl "http://127.0.0.1:8000/api/v1/hello?name=Test" \\\n  -H "X-API-Key: {plaintext}"' in html
+    assert 'fetch("http://127.0.0.1:8000/api/v1/hello?name=Test"' in html
+    assert '"http://127.0.0.1:8000/api/v1/hello",' in html
+    assert "dev.example.com" not in html
+    overview = client.get(reverse("org-overview", args=[org.slug])).content.decode()
+    assert "http://127.0.0.1:8000/api/v1/hello?name=Test" in overview
 
 
 def test_key_form_fields_reach_the_key(org, developer, login, app) -> None:
@@ -283,7 +304,7 @@ def test_rotation_shows_the_new_key_once_and_the_old_one_lives_for_the_grace(
     assert client.get(response["Location"]).status_code == 410
 
     old.refresh_from_db()
-    assert old.replaced_by.name == "worker"
+    assert old.replaced_by.name == f"worker (rotated {old.rotated_at:%Y-%m-%d})"
     assert old.replaced_by.scopes == old.scopes
     assert _hello(api_client, new_plaintext) == 200
     assert _hello(api_client, old_plaintext) == (200 if old_key_works else 401)

@@ -157,6 +157,27 @@ def _goto(path: str):
     return _open
 
 
+def _dead_end_key(site):
+    """The site's key rotated, its replacement revoked: the key that offers Rotate again, Keep and Revoke now."""
+    from apikeys.services import api_key_revoke, api_key_rotate
+    from portal.callers import Caller
+
+    caller = Caller.system(site["org"])
+    replacement, _ = api_key_rotate(caller=caller, key=site["key"])
+    api_key_revoke(caller=caller, key=replacement)
+    return site["key"]
+
+
+def _dead_end(path: str):
+    """An opener for a page of the dead-end key (``{key}`` in ``path``)."""
+
+    def _open(page, site) -> None:
+        response = page.goto(path.format(key=_dead_end_key(site).public_id))
+        assert response.status == 200, f"{path}: {response.status}"
+
+    return _open
+
+
 # name: (signed in, open the page)
 PAGES = {
     "login": (False, _goto("/accounts/login/")),
@@ -171,21 +192,29 @@ PAGES = {
     "key_create": (True, _goto("/orgs/acme/apps/{app}/keys/new/")),
     "key_created": (True, _key_created),
     "key_detail": (True, _goto("/orgs/acme/keys/{key}/")),
+    "key_detail_dead_end": (True, _dead_end("/orgs/acme/keys/{key}/")),
     "key_rotate": (True, _goto("/orgs/acme/keys/{key}/rotate/")),
+    "key_rotate_again": (True, _dead_end("/orgs/acme/keys/{key}/rotate/")),
+    "key_keep": (True, _dead_end("/orgs/acme/keys/{key}/keep/")),
+    "key_list": (True, _goto("/orgs/acme/keys/?q=CI")),
     "key_revoke": (True, _goto("/orgs/acme/keys/{key}/revoke/")),
     "client_create": (True, _goto("/orgs/acme/apps/{app}/clients/new/")),
     "client_detail": (True, _goto("/orgs/acme/clients/{client}/")),
     "client_edit": (True, _client_edit_refused),
     "client_rotate": (True, _goto("/orgs/acme/clients/{client}/rotate/")),
     "client_delete": (True, _goto("/orgs/acme/clients/{client}/delete/")),
+    "client_list": (True, _goto("/orgs/acme/clients/")),
     "members": (True, _goto("/orgs/acme/members/")),
     "member_remove": (True, _goto("/orgs/acme/members/{developer}/remove/")),
     "member_leave": (True, _goto("/orgs/acme/members/{owner}/remove/")),
+    "member_role": (True, _goto("/orgs/acme/members/{developer}/role/")),
+    "member_role_confirm": (True, _goto("/orgs/acme/members/{developer}/role/?role=admin")),
     "webhooks": (True, _goto("/orgs/acme/webhooks/")),
     "webhook_detail": (True, _goto("/orgs/acme/webhooks/{webhook}/")),
     "webhook_delete": (True, _goto("/orgs/acme/webhooks/{webhook}/delete/")),
     "request_log": (True, _goto("/orgs/acme/requests/")),
     "audit_log": (True, _goto("/orgs/acme/audit/")),
+    "audit_log_filtered": (True, _goto("/orgs/acme/audit/?action=api_key.created&since=2020-01-01&actor=system")),
     "security": (True, _goto("/orgs/acme/security/")),
     "email_change": (True, _goto("/accounts/email/")),
     "password_change": (True, _goto("/accounts/password/")),

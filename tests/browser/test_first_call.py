@@ -1,10 +1,13 @@
 """A newcomer's first API call, in a real browser: sign up, verify the address with the mailed link, make an
 application and a live key, call the API with the key read from the show-once page, then revoke the key through
-the dashboard."""
+the dashboard. And the short way: sign up, one button, paste the snippet."""
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import time
 
 import pytest
 import requests
@@ -22,7 +25,7 @@ def test_sign_up_make_a_key_call_the_api_and_revoke_it(page, live_server) -> Non
     page.goto("/accounts/signup/")
     page.get_by_label("Email").fill("ada@example.com")
     page.get_by_label("Full name (optional)").fill("Ada Lovelace")
-    page.get_by_label("Password:", exact=True).fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Confirm password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", name="Verify your email address")).to_be_visible()
@@ -73,3 +76,31 @@ def test_sign_up_make_a_key_call_the_api_and_revoke_it(page, live_server) -> Non
     response = requests.get(hello, headers={"X-API-Key": key}, timeout=10)
     assert response.status_code == 401
     assert response.json()["code"] == "AUTH_FAILED"
+
+
+def test_first_call_in_two_actions_sign_up_one_button_and_paste_the_curl(page, live_server, settings) -> None:
+    """Sign up, press the overview's one button, run the show-once page's curl snippet as it stands: 200."""
+    settings.DEBUG = True  # as in the quick start: snippets name the address the page was opened at
+    started = time.perf_counter()
+
+    page.goto("/accounts/signup/")
+    page.get_by_label("Email").fill("grace@example.com")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Confirm password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.goto("/dashboard/")  # unverified: the overview still offers the test key
+    page.get_by_role("button", name="Make a test key and try it").click()
+
+    expect(page).to_have_url(re.compile(r"/keys/created/$"))
+    key = page.get_by_label("API key").input_value()
+    assert re.fullmatch(r"dp_test_[0-9A-Za-z]{40,}", key), key
+    curl = page.locator("#snippet-curl").inner_text()
+    assert curl.startswith(f'curl "{live_server.url}/api/v1/hello?name=Test"') and key in curl
+
+    result = subprocess.run(["bash", "-c", curl + " --silent --show-error --fail-with-body"],  # noqa: S603, S607
+                            capture_output=True, text=True, timeout=30, check=False)
+    elapsed = time.perf_counter() - started
+
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert json.loads(result.stdout) == {"message": "Hello Test!"}
+    print(f"\nsign-up to the first 200 of GET /api/v1/hello: {elapsed:.2f} s, 2 actions after the sign-up form")
