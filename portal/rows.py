@@ -3,12 +3,13 @@ them with the ORM's own ``Model.from_db`` (see ``portal.requestpath`` for why th
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, models
 from django.utils.dateparse import parse_datetime
 
 
@@ -20,24 +21,49 @@ def fetch_row(sql: str, params: list[Any], columns: Iterable[str]) -> dict[str, 
     return None if row is None else dict(zip(columns, row, strict=True))
 
 
-def db_value(field: models.Field, value: Any) -> Any:
-    """``value`` as the ORM would load it into ``field``. SQLite hands back JSON as text and datetimes without a
-    zone (stored in UTC), and a cached row (JSON) has datetimes as ISO text; psycopg hands back Python values."""
-    if value is None:
-        return None
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _datetime(value: Any) -> Any:
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
+
+
+def _converter(field: models.Field) -> Callable[[Any], Any] | None:
+    """How a column's value becomes the field's (None: as it is). SQLite hands back JSON as text and datetimes
+    without a zone (stored in UTC), and a cached row (JSON) has datetimes as ISO text; psycopg hands back Python
+    values."""
     if isinstance(field, models.JSONField):
-        return json.loads(value) if isinstance(value, str) else value
+        return _json
     if isinstance(field, models.DateTimeField):
-        if isinstance(value, str):
-            value = parse_datetime(value)
-        return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
+        return _datetime
     if isinstance(field, models.BooleanField):
-        return bool(value)
-    return value
+        return bool
+    return None
+
+
+def db_value(field: models.Field, value: Any) -> Any:
+    """``value`` as the ORM would load it into ``field``."""
+    convert = _converter(field)
+    return value if value is None or convert is None else convert(value)
+
+
+@functools.cache
+def _loader(model: type[models.Model], attnames: tuple[str, ...]) -> tuple[list[str], list[tuple[str, Any]]]:
+    """The fields of ``model`` named in ``attnames``, in the model's order, each with its converter: worked out
+    once per model and row shape, since every request that authenticates builds one or two instances."""
+    fields = [f for f in model._meta.concrete_fields if f.attname in attnames]
+    return [f.attname for f in fields], [(f.attname, _converter(f)) for f in fields]
 
 
 def model_from_row(model: type[models.Model], row: dict[str, Any]) -> models.Model:
     """An instance as the ORM would load it: the fields named in ``row`` (by attname) are set, the others are
     deferred (loaded on access), and a later ``save()`` writes only what was loaded."""
-    fields = [f for f in model._meta.concrete_fields if f.attname in row]
-    return model.from_db(connection.alias, [f.attname for f in fields], [db_value(f, row[f.attname]) for f in fields])
+    names, converters = _loader(model, tuple(row))
+    values = []
+    for name, convert in converters:
+        value = row[name]
+        values.append(value if value is None or convert is None else convert(value))
+    return model.from_db(DEFAULT_DB_ALIAS, names, values)  # the alias fetch_row reads from
