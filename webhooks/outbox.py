@@ -19,13 +19,13 @@ registered through one would stay unknown to the others). Values go through the 
 from __future__ import annotations
 
 import functools
-import json
 from typing import Any
 
 from django.db import connection, transaction
 
 from portal import jobs
 from portal.events import Event
+from portal.rows import db_value
 from webhooks import signing
 from webhooks.models import WebhookEndpoint, WebhookEvent
 
@@ -50,10 +50,11 @@ def _statements() -> tuple[str, str, list[Any]]:
 def organization_wants(organization_id: int, event_type: str) -> bool:
     """Whether an enabled endpoint of the organization takes ``event_type``: one indexed query, no row built."""
     wanted, _insert, _fields = _statements()
+    event_types = WebhookEndpoint._meta.get_field("event_types")
     with connection.cursor() as cursor:
         cursor.execute(wanted, [organization_id, True])
         for (types,) in cursor.fetchall():
-            types = json.loads(types) if isinstance(types, str) else types
+            types = db_value(event_types, types)  # SQLite hands JSON back as text
             if "*" in types or event_type in types:
                 return True
     return False
