@@ -92,13 +92,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # With debug on, the portal's own 404, 400 and 500 pages instead of Django's technical ones (not on the API).
+    # Above every middleware that handles a view's exception (allauth's AccountMiddleware turns
+    # ReauthenticationRequired into a redirect): process_exception runs bottom-up, so they answer first.
+    "portal.error_pages.DebugErrorPagesMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.SessionActivityMiddleware",  # allauth.usersessions' last seen, one write a minute
     # Unverified address, two-factor required by an organization or by the admin: a page that says what to do.
     "accounts.middleware.AccountGatesMiddleware",
     "audit.middleware.RequestContextMiddleware",
-    # With debug on, the portal's own 404, 400 and 500 pages instead of Django's technical ones (not on the API).
-    "portal.error_pages.DebugErrorPagesMiddleware",
     "portal.api.middleware.ApiErrorMiddleware",
 ]
 
