@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 
 from audit.context import RequestContext, reset_request_context, set_request_context
 from portal.net import client_ip
+from portal.scrub import scrub_keys
 
 
 class RequestContextMiddleware:
@@ -18,7 +19,7 @@ class RequestContextMiddleware:
         token = set_request_context(
             RequestContext(
                 ip_address=client_ip(request) or None,
-                user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+                user_agent=scrub_keys(request.META.get("HTTP_USER_AGENT", ""))[:300],
             )
         )
         try:

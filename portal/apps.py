@@ -8,6 +8,8 @@ class PortalConfig(AppConfig):
         from portal.api.observe import register_observer
         from portal.events import observe_rate_limited
         from portal.ratelimit import check_rate_settings
+        from portal.scrub import install_on_server_loggers
 
         check_rate_settings()
+        install_on_server_loggers()
         register_observer(observe_rate_limited)  # a credential's 429 is the event rate_limit.exceeded

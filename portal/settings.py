@@ -379,10 +379,25 @@ RATELIMIT_CACHE_PREFIX = "rl:"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # A key pasted into a path or header is logged as its public id only (portal.scrub, contract sections 4 and 15).
+    "filters": {"no_keys": {"()": "portal.scrub.NoKeysFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}",
+                          "style": "{"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["no_keys"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["no_keys"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Filters on the loggers themselves: the record is scrubbed before any handler, Django's own included.
+        "django.request": {"filters": ["no_keys"]},
+        "django.security": {"filters": ["no_keys"]},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False, "filters": ["no_keys"]},
+    },
 }
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauthapps.OAuthClient"

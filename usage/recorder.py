@@ -31,6 +31,7 @@ from django.http import HttpRequest, HttpResponse
 
 from portal.conf import portal_settings
 from portal.net import client_ip
+from portal.scrub import scrub_keys
 from usage.jobs import rollup_if_due
 from usage.store import Bucket, outcome_of, store_counts, write_logs
 
@@ -62,8 +63,8 @@ class UsageRecorder:
         organization_id, status = caller.organization_id, response.status_code
         bucket = (organization_id, application_id, key_pk, client_pk, int(started_at) // 60 * 60)
         entry = (request.request_id, started_at, organization_id, key_pk, client_pk, request.method,
-                 request.path[:2000], status, round(duration * 1000, 2), client_ip(request),
-                 request.META.get("HTTP_USER_AGENT", "")[:512])
+                 scrub_keys(request.path)[:2000], status, round(duration * 1000, 2), client_ip(request),
+                 scrub_keys(request.META.get("HTTP_USER_AGENT", ""))[:512])
         index = outcome_of(status)
         with self._lock:
             counts = self._counts.get(bucket)
