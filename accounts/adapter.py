@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
 from allauth.core import context as allauth_context
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.usersessions.adapter import DefaultUserSessionsAdapter
@@ -24,6 +25,7 @@ from django.urls import reverse
 from accounts.models import User
 from accounts.services import SESSION_CURRENT_ORG, user_password_reset_requested, user_session_ended, user_signup
 from portal import encryption
+from portal.conf import portal_settings
 from portal.mail import send_mail_after_commit
 from portal.net import client_ip
 
@@ -48,11 +50,26 @@ class PortalAccountAdapter(DefaultAccountAdapter):
         user_password_reset_requested(user=user)
         super().send_password_reset_mail(user, email, context)
 
+    def send_confirmation_mail(self, request: HttpRequest, emailconfirmation: Any, signup: bool) -> None:
+        """A link to confirm an address, unless the address belongs to another account (contract section 11: no
+        account oracle). The page and its message are then the same as for a free address, and the owner of the
+        address is told instead; no link is sent, so nothing can change."""
+        address = emailconfirmation.email_address
+        taken = (User.objects.filter(email__iexact=address.email).exclude(pk=address.user_id).exists()
+                 or EmailAddress.objects.filter(email__iexact=address.email, verified=True)
+                 .exclude(user_id=address.user_id).exists())
+        if not signup and taken:
+            self.send_mail("account/email/email_taken", address.email, {})
+            return
+        super().send_confirmation_mail(request, emailconfirmation, signup)
+
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
-        """Render the mail as allauth does, and queue it for the worker instead of sending it."""
+        """Render the mail as allauth does, and queue it for the worker instead of sending it. Links in the portal's
+        texts start with ``PORTAL_BASE_URL`` (``base_url``)."""
         request = allauth_context.request
         message = self.render_mail(template_prefix, email, {
-            "request": request, "email": email, "current_site": get_current_site(request), **context})
+            "request": request, "email": email, "current_site": get_current_site(request),
+            "base_url": portal_settings.BASE_URL, **context})
         html = next((content for content, mimetype in getattr(message, "alternatives", []) if mimetype == "text/html"),
                     "")
         send_mail_after_commit(kind=template_prefix.replace("/email/", "."), subject=message.subject,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from allauth.account.models import EmailAddress
+from allauth.account.models import EmailAddress, EmailConfirmation
 from django.core import mail
 from django.test import Client
 
@@ -130,8 +130,11 @@ def test_an_address_of_another_account_answers_the_same_and_changes_nothing(pers
     taken = _change_to(client, "GRACE@example.com")
 
     assert (free.status_code, free["Location"]) == (taken.status_code, taken["Location"])
-    with committed():
-        client.post(_link_to("grace@example.com"))
+    (to_owner,) = [m for m in mail.outbox if m.to == ["grace@example.com"]]
+    assert not LINK.search(to_owner.body)  # the owner is told; no link that could move the address is mailed
+    for confirmation in EmailConfirmation.objects.filter(email_address__email__iexact="grace@example.com"):
+        with committed():
+            client.post(f"/accounts/confirm-email/{confirmation.key}/")
     person.refresh_from_db()
     other.refresh_from_db()
     assert person.email == "ada@example.com" and other.email == "grace@example.com"
@@ -146,3 +149,34 @@ def test_changing_the_address_asks_for_the_password_again(person) -> None:
     assert response.status_code == 302 and response["Location"].startswith("/accounts/reauthenticate/")
     assert list(EmailAddress.objects.filter(user=person).values_list("email", flat=True)) == ["ada@example.com"]
     assert mail.outbox == []
+
+
+def _messages(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_a_taken_address_answers_with_the_same_page_and_message_and_its_owner_is_mailed(person) -> None:
+    other = UserFactory(email="grace@example.com")
+    EmailAddress.objects.update_or_create(user=other, email="grace@example.com", defaults={"verified": True})
+    answers = {}
+    for address in ("grace@example.com", "free@example.org"):
+        client = _signed_in(person.email)
+        client.get("/dashboard/")  # the sign-in's own message is read here
+        with committed():
+            response = client.post("/accounts/email/", {"email": address, "action_add": ""}, follow=True)
+        page = response.content.decode().replace(address, "<address>")
+        page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", page)
+        answers[address] = (response.status_code, response.redirect_chain, _messages(response), page)
+        assert _messages(response) == [f"Confirmation email sent to {address}."]
+
+    taken, free = answers["grace@example.com"], answers["free@example.org"]
+    assert taken[:2] == free[:2] and taken[3] == free[3]
+    (to_owner,) = [m for m in mail.outbox if m.to == ["grace@example.com"]]
+    assert "tried" in to_owner.subject and "/accounts/confirm-email/" not in to_owner.body
+    assert "ada@example.com" not in to_owner.body  # the owner is told, the one who asked is not named
+    assert LINK.search(_only_to("free@example.org").body)
+
+
+def _only_to(address: str):
+    (message,) = [m for m in mail.outbox if m.to == [address]]
+    return message
