@@ -87,10 +87,15 @@ class DeviceAuthorizationView(OAuthLibMixin, View):
             verification_uri_complete=lambda code: f"{verification_uri(request)}?user_code={code}",
             user_code_generator=new_user_code,
         )
+        body = list(core.extract_body(request))
+        if client_id and not request.POST.get("client_id"):
+            # HTTP Basic alone (RFC 8628 3.1: "as described in Section 3.2.1 of RFC 6749"): oauthlib's endpoint
+            # reads the client_id from the body only, so the header's is handed to it; the validator still checks
+            # the header's secret (and refuses Basic with a body secret, as at the token endpoint).
+            body.append(("client_id", client_id))
         try:
             _headers, data, _status = endpoint.create_device_authorization_response(
-                request.build_absolute_uri(), "POST", urlencode(core.extract_body(request)),
-                core.extract_headers(request),
+                request.build_absolute_uri(), "POST", urlencode(body), core.extract_headers(request),
             )
         except OAuth2Error as error:  # oauthlib raises rather than answers for this endpoint
             if error.error == "invalid_client":

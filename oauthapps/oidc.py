@@ -8,6 +8,8 @@ are RS256 with the portal's signing keys (``oauthapps.signing_keys``; ``OAuthCli
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from django.apps import apps
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
@@ -25,6 +27,11 @@ def email_is_verified(user) -> bool:
         return False
     email_address = apps.get_model("account", "EmailAddress")
     return email_address.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+
+
+#: Set by the authorize page while it validates a request of someone not signed in (oauthlib's request does not
+#: carry Django's user): the validator then refuses a silent login.
+NOBODY_SIGNED_IN: ContextVar[bool] = ContextVar("portal_oidc_nobody_signed_in", default=False)
 
 
 def bound_organization_slug(request) -> str | None:
@@ -46,8 +53,10 @@ class OpenIDClaimsMixin:
     oidc_claim_scope = {**OAuth2Validator.oidc_claim_scope, "org": "openid"}
 
     def validate_silent_login(self, request) -> bool:
-        # The authorize page is behind the sign-in page, so a request that reaches validation has a person.
-        return True
+        """False while the authorize page answers someone not signed in (``ConsentView.handle_no_permission``), so
+        ``prompt=none`` goes back to the client with ``login_required`` (OpenID Connect Core 3.1.2.6); any other
+        request that reaches validation has a person."""
+        return not NOBODY_SIGNED_IN.get()
 
     def validate_silent_authorization(self, request) -> bool:
         """``prompt=none`` can never be honoured: the person must choose the organization every time, so such a

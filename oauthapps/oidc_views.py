@@ -69,7 +69,7 @@ class OpenIDConfiguration(ConnectDiscoveryInfoView):
     """``/.well-known/openid-configuration`` (OpenID Connect Discovery 1.0)."""
 
     def get(self, request: HttpRequest, *args, **kwargs) -> JsonResponse:
-        additions = {**metadata_additions(request), "prompt_values_supported": ["login"]}
+        additions = {**metadata_additions(request), "prompt_values_supported": ["none", "login"]}
         return _amended(super().get(request, *args, **kwargs), additions)
 
 

@@ -19,9 +19,10 @@ from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView, RevokeTokenView, TokenView
 
 from audit.services import audit_guessing_refused, audit_record
-from oauthapps.client_auth import basic_credentials, sends_basic
+from oauthapps.client_auth import ANOTHER_CLIENT, TWO_METHODS, basic_credentials, sends_basic
 from oauthapps.consent import chosen_membership, consent_context, scopes_granted_by
 from oauthapps.models import OAuthClient
+from oauthapps.oidc import NOBODY_SIGNED_IN
 from oauthapps.validators import sha256
 from portal import scopes as scope_registry
 from portal.middleware import NulInput
@@ -47,6 +48,15 @@ class ConsentView(AuthorizationView):
             request.GET = request.GET.copy()
             request.GET.pop("approval_prompt")
         return super().get(request, *args, **kwargs)
+
+    def handle_no_permission(self) -> HttpResponse:
+        """Nobody signed in: DOT sends ``prompt=none`` back to the client, and the validator must know there is no
+        person to answer ``login_required`` rather than ``consent_required`` (``oidc.NOBODY_SIGNED_IN``)."""
+        token = NOBODY_SIGNED_IN.set(True)
+        try:
+            return super().handle_no_permission()
+        finally:
+            NOBODY_SIGNED_IN.reset(token)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -234,6 +244,21 @@ def client_credentials_from_request(request: HttpRequest) -> tuple[str, str]:
     return request.POST.get("client_id", ""), request.POST.get("client_secret", "")
 
 
+def two_client_authentications(request: HttpRequest) -> JsonResponse | None:
+    """400 ``invalid_request`` for HTTP Basic together with a body secret, or a body ``client_id`` naming another
+    client than the header, as the token endpoint answers (``PortalOAuth2Validator.authenticate_client``)."""
+    authorization = request.META.get("HTTP_AUTHORIZATION", "")
+    if not sends_basic(authorization):
+        return None
+    basic = basic_credentials(authorization)
+    if request.POST.get("client_secret"):
+        return oauth_error(400, "invalid_request", TWO_METHODS)
+    body_client_id = request.POST.get("client_id")
+    if body_client_id and basic is not None and body_client_id != basic[0]:
+        return oauth_error(400, "invalid_request", ANOTHER_CLIENT)
+    return None
+
+
 def authenticate_client_from_request(request: HttpRequest) -> OAuthClient | None:
     """A confidential client from HTTP Basic or the form body, checked against its hashed secret."""
     client_id, secret = client_credentials_from_request(request)
@@ -252,6 +277,9 @@ class IntrospectView(RefusesNulAsOAuthError, View):
     """``/oauth/introspect/`` (RFC 7662). The caller authenticates as a client of the token's organization."""
 
     def post(self, request: HttpRequest) -> JsonResponse:
+        refused = two_client_authentications(request)
+        if refused is not None:
+            return refused
         client = authenticate_client_from_request(request)
         if client is None:
             response = JsonResponse({"error": "invalid_client"}, status=401)

@@ -214,3 +214,25 @@ def test_api_registers_a_public_device_client_without_redirect_uris(client_a, ap
     body = response.json()
     assert set(body["grantTypes"]) == {DEVICE_GRANT, "refresh_token"}
     assert body["clientSecret"] is None and body["redirectUris"] == []
+
+
+def _basic(client_id: str, secret: str) -> str:
+    import base64
+
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+def test_a_confidential_client_authenticates_with_http_basic_alone(app, make_client):
+    """RFC 8628 3.1: the device endpoint authenticates a client as the token endpoint does (RFC 6749 2.3.1)."""
+    client, secret = make_client(app, grants=(DEVICE_GRANT,))
+    accepted = form_post("/oauth/device-authorization/", {"scope": "apps:read"},
+                         HTTP_AUTHORIZATION=_basic(client.client_id, secret))
+    assert accepted.status_code == 200, accepted.content
+    assert {"device_code", "user_code"} <= set(accepted.json())
+    refused = form_post("/oauth/device-authorization/", {"scope": "apps:read"},
+                        HTTP_AUTHORIZATION=_basic(client.client_id, "wrong"))
+    assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"
+    both = form_post("/oauth/device-authorization/", {"client_id": client.client_id, "client_secret": secret},
+                     HTTP_AUTHORIZATION=_basic(client.client_id, secret))
+    assert both.status_code == 400 and both.json()["error"] == "invalid_request"
+    assert DeviceGrant.objects.count() == 1

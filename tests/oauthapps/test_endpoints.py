@@ -743,3 +743,18 @@ def test_json_auth_for_a_suspended_organization_is_auth_failed(service, api_clie
                                  format="json")
     assert response.status_code == 401
     assert response.json()["code"] == "AUTH_FAILED"
+
+
+@pytest.mark.parametrize("body", TWO_METHODS.values(), ids=TWO_METHODS.keys())
+def test_introspection_refuses_two_authentication_methods_too(two_clients, token_request, body):
+    own, own_secret, other, other_secret = two_clients
+    token = client_credentials(token_request, own, own_secret).json()["access_token"]
+    values = {("client_id", "own"): own.client_id, ("client_secret", "own"): own_secret,
+              ("client_id", "other"): other.client_id, ("client_secret", "other"): other_secret}
+    form = {"token": token, **{name: values[name, who] for name, who in body.items()}}
+    basic = base64.b64encode(f"{own.client_id}:{own_secret}".encode()).decode()
+    response = Client().post("/oauth/introspect/", form, HTTP_AUTHORIZATION=f"Basic {basic}")
+    assert response.status_code == 400, response.content
+    assert response.json()["error"] == "invalid_request" and "active" not in response.json()
+    alone = Client().post("/oauth/introspect/", {"token": token}, HTTP_AUTHORIZATION=f"Basic {basic}")
+    assert alone.status_code == 200 and alone.json()["active"] is True

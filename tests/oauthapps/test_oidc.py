@@ -35,6 +35,26 @@ def test_prompt_none_goes_back_with_consent_required(oidc_client, login, develop
     assert answer["error"] == "consent_required" and answer["state"] == "xyz" and "code" not in answer
 
 
+def test_prompt_none_with_nobody_signed_in_goes_back_with_login_required(oidc_client):
+    client, _secret = oidc_client
+    _verifier, challenge = pkce_pair()
+    query = authorize_params(client, scope="openid apps:read", challenge=challenge, prompt="none")
+    response = Client().get("/oauth/authorize/?" + urlencode(query))
+    assert response.status_code == 302
+    assert response["Location"].startswith("https://client.example.com/callback?")
+    answer = query_of(response["Location"])
+    assert answer["error"] == "login_required" and answer["state"] == "xyz" and "code" not in answer
+
+
+def test_prompt_none_with_nobody_signed_in_never_goes_to_an_unregistered_uri(oidc_client):
+    client, _secret = oidc_client
+    _verifier, challenge = pkce_pair()
+    query = {**authorize_params(client, scope="openid", challenge=challenge, prompt="none"),
+             "redirect_uri": "https://attacker.example.net/steal"}
+    response = Client().get("/oauth/authorize/?" + urlencode(query))
+    assert response.status_code != 302 or "attacker" not in response["Location"]
+
+
 def test_without_a_nonce_the_id_token_has_none(oidc_client, code_tokens, login, developer, org):
     client, secret = oidc_client
     tokens = code_tokens(login(developer), client, secret, org.slug, scope="openid")
