@@ -8,11 +8,12 @@ from allauth.account import forms as allauth_forms
 from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 
 from accounts.models import User
 from accounts.roles import Role
@@ -84,7 +85,10 @@ class SignupForm(allauth_forms.SignupForm):
         if self.account_already_exists:
             adapter = get_adapter(request)
             adapter.send_account_already_exists_mail(self.cleaned_data["email"])
-            return None, adapter.respond_email_verification_sent(request, None)
+            # The same answer as a new sign-up: a redirect to the overview, and the message allauth adds then.
+            adapter.add_message(request, messages.INFO, "account/messages/email_confirmation_sent.txt",
+                                {"email": self.cleaned_data["email"], "signup": True})
+            return None, HttpResponseRedirect(settings.ACCOUNT_SIGNUP_REDIRECT_URL)
         return super().try_save(request)
 
 

@@ -10,6 +10,8 @@ from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from accounts.models import User
 
@@ -50,3 +52,13 @@ def require_verified_email(actor: Any, what: str) -> None:
     person = acting_person(actor)
     if person is not None and not email_verified(person):
         raise EmailNotVerified(what)
+
+
+def verification_banner(request: HttpRequest) -> dict[str, Any]:
+    """Context processor: ``email_unverified`` for the banner every page shows a person who has not verified their
+    address yet (the overview right after sign-up above all), with the button that mails the link again. Lazy: a
+    page that does not show the banner (no one signed in) costs no query."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"email_unverified": SimpleLazyObject(lambda: not email_verified(user))}

@@ -49,8 +49,13 @@ class ApiKeyCreateForm(forms.Form):
         help_text="One address or CIDR range a line, e.g. 203.0.113.0/24. Empty: any address.",
     )
 
-    def __init__(self, *args: Any, role: str, allow_no_expiry: bool, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, role: str, allow_no_expiry: bool, email_verified: bool = True,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if not email_verified:  # said beside the choice, before any refusal (contract section 4)
+            self.fields["environment"].help_text = (
+                "Live keys need a verified email address: open the link we mailed you, or send it again from the "
+                "banner above. Until then, make a test key.")
         registry = scope_registry.registry()
         presets = scope_registry.presets()
         grantable = set(role_ceiling(role))

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.roles import Role, can_manage_credentials
 from accounts.selectors import OrgAccess, access_organization_by_slug, organization_member_user_ids
+from accounts.verification import email_verified
 from apikeys.filters import ApiKeyFilterForm
 from apikeys.forms import ApiKeyCreateForm, ApiKeyRotateForm
 from apikeys.models import ApiKey
@@ -56,7 +57,8 @@ def key_create(request: HttpRequest, slug: str, app_id: int) -> HttpResponse:
     access = access_organization_by_slug(request.user, slug)
     application = access_application_by_id(access.organization, app_id)
     form = ApiKeyCreateForm(posted_data(request), role=access.role,
-                            allow_no_expiry=access.organization.allow_keys_without_expiry)
+                            allow_no_expiry=access.organization.allow_keys_without_expiry,
+                            email_verified=email_verified(request.user))
     if request.method == "POST" and form.is_valid():
         try:
             key, plaintext = api_key_create(caller=access.caller, application=application,

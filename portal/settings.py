@@ -120,6 +120,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.organizations",
+                "accounts.verification.verification_banner",  # the banner of a person not verified yet
             ],
         },
     },
@@ -211,7 +212,9 @@ ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False  # this session stays; accounts.signals ends every other one
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
-ACCOUNT_SIGNUP_REDIRECT_URL = "/accounts/confirm-email/"  # the page saying a verification link was sent
+# Sign-up lands on the overview itself, its verification banner saying a link was sent (contract section 8); a
+# sign-up with a taken address is sent to the same URL (accounts.forms.SignupForm.try_save).
+ACCOUNT_SIGNUP_REDIRECT_URL = "/dashboard/"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Developer Portal] "
 ACCOUNT_RATE_LIMITS = {
     # Sign-in guessing is counted by the portal's own guard (portal.ratelimit, section 7: 10 failures a minute
