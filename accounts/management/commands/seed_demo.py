@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from accounts.management.demo_workload import seed_workload
 from accounts.models import Membership, Organization, User
 from accounts.roles import Role
 from accounts.selectors import access_organization_by_slug
@@ -21,7 +22,8 @@ DEMO_ORG_SLUG = "demo"
 
 
 class Command(BaseCommand):
-    help = "Create the demo user (password printed once), the 'Demo Org' organization and a teammate."
+    help = ("Create the demo user (password printed once), the 'Demo Org' organization, a teammate, an application "
+            "with a test key and some usage, and a webhook endpoint turned off.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         with transaction.atomic():
@@ -63,4 +65,6 @@ class Command(BaseCommand):
                                                    notify=False)
             invitation_accept(token=token, user=teammate)
             self.stdout.write(f"Added {TEAMMATE_EMAIL} to {DEMO_ORG_NAME!r} as {Role.DEVELOPER.label.lower()}.")
+        # An application with a test key, usage, and a webhook endpoint turned off (contract section 10).
+        seed_workload(access_organization_by_slug(demo, organization.slug), self.stdout.write)
         return password
