@@ -66,8 +66,8 @@ def _only(to: str):
 def test_password_changed(person) -> None:
     client = _signed_in()
     with committed():
-        response = client.post("/accounts/password/change/", {
-            "oldpassword": PASSWORD, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+        response = client.post("/accounts/password/", {
+            "old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
     assert response.status_code == 302
     message = _only("ada@example.com")
     assert "password" in message.subject.lower()
