@@ -120,3 +120,20 @@ def test_a_sign_in_from_a_new_browser(person) -> None:
     message = _only("ada@example.com")
     _read(message, account="ada@example.com", what="Chrome on Windows", client=client)
     assert f"{django_settings.PORTAL_BASE_URL}/accounts/sessions/" in message.body
+
+
+def test_password_reset_with_the_mailed_link(person) -> None:
+    from tests.accounts.test_password_reset import _link, _request_reset
+
+    requester = _request_reset("ada@example.com")
+    link = _link()
+    mail.outbox.clear()
+    form = requester.get(link, follow=True)
+    with committed():
+        done = requester.post(form.redirect_chain[-1][0] if form.redirect_chain else link,
+                              {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert done.status_code == 302
+    message = _only("ada@example.com")
+    assert "reset" in message.subject.lower()
+    _read(message, account="ada@example.com", what="was reset", client=_signed_in(password=NEW_PASSWORD))
+    assert link not in message.body
