@@ -18,13 +18,10 @@ urlpatterns = [
     path("accounts/sessions/", views.sessions_list, name="sessions"),
     path("accounts/sessions/<int:session_id>/end/", views.session_end, name="session-end"),
     path("accounts/", include("allauth.urls")),
-    path("dashboard/", views.dashboard, name="dashboard"),
     path("orgs/new/", views.org_create, name="org-create"),
-    path("orgs/<slug:slug>/", views.org_overview, name="org-overview"),
     path("orgs/<slug:slug>/members/", views.org_members, name="org-members"),
     path("orgs/<slug:slug>/security/", views.org_security, name="org-security"),
     path("orgs/<slug:slug>/members/<int:membership_id>/role/", views.member_role, name="member-role"),
-    path("orgs/<slug:slug>/members/<int:membership_id>/remove/", views.member_remove, name="member-remove"),
     path("orgs/<slug:slug>/invitations/", views.invitation_create_view, name="invitation-create"),
     path(
         "orgs/<slug:slug>/invitations/<int:invitation_id>/revoke/",

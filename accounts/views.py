@@ -28,7 +28,7 @@ from accounts.forms import (
     RoleForm,
 )
 from accounts.models import Invitation, Membership
-from accounts.roles import Role, can_assign_role, can_manage_credentials, can_manage_members
+from accounts.roles import Role, can_assign_role, can_manage_members
 from accounts.selectors import (
     OrgAccess,
     access_invitation_by_id,
@@ -36,11 +36,9 @@ from accounts.selectors import (
     access_organization_by_slug,
     access_user_session_by_id,
     browser_label,
-    organization_members,
     organization_pending_invitations,
     owner_count,
     search_members,
-    user_memberships,
     user_sessions,
 )
 from accounts.services import (
@@ -51,7 +49,6 @@ from accounts.services import (
     invitation_create,
     invitation_revoke,
     membership_change_role,
-    membership_remove,
     organization_create,
     organization_require_two_factor,
     user_other_sessions_end,
@@ -59,17 +56,12 @@ from accounts.services import (
     user_signup,
     user_verification_resend,
 )
-from accounts.two_factor import TwoFactorRequired, has_second_factor, unused_recovery_codes
-from apikeys.selectors import organization_api_keys
-from applications.selectors import organization_getting_started
-from audit.selectors import organization_audit_events
+from accounts.two_factor import has_second_factor, unused_recovery_codes
 from audit.services import audit_guessing_refused
-from oauthapps.selectors import organization_oauth_clients
 from portal.conf import portal_settings
 from portal.forms import add_service_errors, posted_data
 from portal.listing import paginate
 from portal.ratelimit import SERVICE_RETRY_SECONDS, guard, record_failure
-from portal.showonce import public_base_url
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -210,49 +202,6 @@ def recovery_codes_download(request: HttpRequest) -> HttpResponse:
 
 
 # --- Organizations --------------------------------------------------------------------------------------
-
-
-def _render_overview(request: HttpRequest, access: OrgAccess) -> HttpResponse:
-    organization = access.organization
-    getting_started = organization_getting_started(organization)
-    context = {
-        "access": access,
-        "member_count": organization_members(organization).count(),
-        "pending_invitation_count": organization_pending_invitations(organization).count(),
-        "recent_events": organization_audit_events(organization)[:5],
-        "getting_started": getting_started,
-        # The first call in two actions: one button makes the Default application and a test key (not for a viewer).
-        "offer_quick_start": not getting_started.has_key and can_manage_credentials(access.role),
-        "base_url": public_base_url(request),
-    }
-    return render(request, "accounts/org_overview.html", context)
-
-
-@login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """The overview of the organization last visited, or of the user's first one; one that requires a second factor
-    the person lacks gives way to the next (so that the page asking for it can lead back here)."""
-    memberships = list(user_memberships(request.user))
-    if not memberships:
-        return render(request, "accounts/dashboard_empty.html")
-    current = request.session.get(SESSION_CURRENT_ORG)
-    memberships.sort(key=lambda m: m.organization.slug != current)
-    refused: TwoFactorRequired | None = None
-    for membership in memberships:
-        try:
-            access = access_organization_by_slug(request.user, membership.organization.slug)
-        except TwoFactorRequired as error:
-            refused = refused or error
-            continue
-        return _render_overview(request, access)
-    raise refused
-
-
-@login_required
-def org_overview(request: HttpRequest, slug: str) -> HttpResponse:
-    access = access_organization_by_slug(request.user, slug)
-    request.session[SESSION_CURRENT_ORG] = access.organization.slug
-    return _render_overview(request, access)
 
 
 @login_required
@@ -412,37 +361,6 @@ def _render_role_change(request: HttpRequest, access: OrgAccess, membership: Mem
         "is_last_owner": membership.role == Role.OWNER and owner_count(access.organization) <= 1,
     }
     return render(request, "accounts/member_role.html", context)
-
-
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
-def member_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
-    """Remove a member, or leave the organization when the membership is your own. The page asks first and lists
-    the keys and OAuth clients the member made, with one choice to revoke them all in the same step."""
-    access = access_organization_by_slug(request.user, slug)
-    membership = access_membership_by_id(access, membership_id)
-    leaving = membership.user_id == request.user.pk
-    if request.method != "POST":
-        context = {
-            "access": access, "membership": membership, "leaving": leaving,
-            "keys": organization_api_keys(access.organization, include_revoked=False).filter(
-                created_by=membership.user),
-            "clients": organization_oauth_clients(access.organization).filter(created_by=membership.user),
-            "is_last_owner": membership.role == Role.OWNER and owner_count(access.organization) <= 1,
-        }
-        return render(request, "accounts/member_remove.html", context)
-    try:
-        membership_remove(caller=access.caller, membership=membership,
-                          revoke_credentials=request.POST.get("revoke_credentials") == "on")
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("org-members", slug)
-    if leaving:
-        request.session.pop(SESSION_CURRENT_ORG, None)
-        messages.success(request, f"You have left {access.organization.name}.")
-        return redirect("dashboard")
-    messages.success(request, f"{membership.user.email} has been removed.")
-    return redirect("org-members", slug)
 
 
 # --- Accepting an invitation ----------------------------------------------------------------------------

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "webhooks",
     "notifications",
     "usage",
+    "dashboard",  # the top floor: pages that read several features; no models
 ]
 
 MIDDLEWARE = [

@@ -15,4 +15,6 @@ urlpatterns = [
     path("", include("webhooks.urls")),
     path("", include("notifications.urls")),
     path("", include("usage.urls")),
+    # The top floor last: its "orgs/<slug>/" must not shadow the fixed addresses above (orgs/new/).
+    path("", include("dashboard.urls")),
 ]
