@@ -21,8 +21,9 @@ from django.forms import BaseForm
 from django.http import HttpRequest
 from django.urls import reverse
 
+from accounts.memberships.services import SESSION_CURRENT_ORG
 from accounts.models import User
-from accounts.services import SESSION_CURRENT_ORG, user_password_reset_requested, user_session_ended, user_signup
+from accounts.people.services import user_password_reset_requested, user_session_ended, user_signup
 from portal import encryption
 from portal.mail import send_mail_after_commit
 from portal.net import client_ip

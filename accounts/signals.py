@@ -13,7 +13,7 @@ from django.dispatch import receiver
 
 from accounts.middleware import session_seen
 from accounts.models import Membership, Organization, User
-from accounts.services import account_audit, user_other_sessions_end, user_sign_in_from_browser
+from accounts.people.services import account_audit, user_other_sessions_end, user_sign_in_from_browser
 from accounts.two_factor import unused_recovery_codes
 from audit.services import audit_record
 from portal import requestpath

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.memberships.services import SESSION_CURRENT_ORG, membership_remove
 from accounts.roles import Role, can_manage_credentials
 from accounts.selectors import (
     OrgAccess,
@@ -26,7 +27,6 @@ from accounts.selectors import (
     owner_count,
     user_memberships,
 )
-from accounts.services import SESSION_CURRENT_ORG, membership_remove
 from accounts.two_factor import TwoFactorRequired
 from apikeys.selectors import organization_api_keys
 from apikeys.views import show_new_key

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.services import organization_reinstate, organization_suspend
+from accounts.organizations.services import organization_reinstate, organization_suspend
 from apikeys.models import ApiKey
 from audit.models import AuditEvent
 from portal.callers import Caller

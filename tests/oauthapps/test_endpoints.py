@@ -13,8 +13,8 @@ from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import Grant
 
+from accounts.organizations.services import organization_suspend
 from accounts.roles import Role
-from accounts.services import organization_suspend
 from tests.factories import MembershipFactory
 from tests.helpers import stored_text_containing
 from tests.oauthapps.conftest import REDIRECT_URI, authorize_params, pkce_pair, query_of

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Membership
-from accounts.services import organization_reinstate, organization_suspend
+from accounts.organizations.services import organization_reinstate, organization_suspend
 from apikeys import crypto
 from apikeys.models import ApiKey
 from portal import requestpath

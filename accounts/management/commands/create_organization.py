@@ -12,8 +12,9 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from accounts.models import Organization, User
+from accounts.organizations.services import organization_create
+from accounts.people.services import user_signup
 from accounts.roles import Role
-from accounts.services import organization_create, user_signup
 
 
 def _messages(error: ValidationError) -> str:

@@ -8,10 +8,12 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from accounts.invitations.services import invitation_accept, invitation_create
 from accounts.models import Membership, Organization, User
+from accounts.organizations.services import organization_create
+from accounts.people.services import user_signup
 from accounts.roles import Role
 from accounts.selectors import access_organization_by_slug
-from accounts.services import invitation_accept, invitation_create, organization_create, user_signup
 from portal.conf import portal_settings
 
 DEMO_EMAIL = "demo@example.com"
