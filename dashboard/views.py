@@ -29,10 +29,11 @@ from accounts.selectors import (
 )
 from accounts.two_factor import TwoFactorRequired
 from apikeys.selectors import organization_api_keys
+from apikeys.services import quick_start_key_create
 from apikeys.views import show_new_key
 from applications.forms import ApplicationForm
 from applications.selectors import access_application_by_id, organization_getting_started
-from applications.services import application_delete, application_update, quick_start_key_create
+from applications.services import application_delete, application_update
 from audit.selectors import organization_audit_events
 from oauthapps.selectors import organization_oauth_clients
 from portal.forms import add_service_errors, posted_data

@@ -8,7 +8,6 @@ urlpatterns = [
     path("", include("portal.api.urls")),
     path("", include("oauthapps.urls")),
     path("", include("accounts.urls")),
-    path("", include("audit.urls")),
     path("", include("applications.urls")),
     path("", include("apikeys.urls")),
     path("", include("oauthapps.dashboard_urls")),

@@ -10,12 +10,12 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.events import invitation_mailing
 from accounts.memberships.services import publish_member_event, require_member_manager, team_role, validate_role
 from accounts.models import Invitation, Membership, User
 from accounts.roles import can_assign_role
 from accounts.verification import require_verified_email
 from audit.services import audit_record
-from notifications.services import invitation_mail_queue
 from portal.callers import Caller
 from portal.conf import portal_settings
 from portal.hashing import keyed_hash, new_token
@@ -62,8 +62,8 @@ def invitation_create(*, caller: Caller, email: str, role: str, notify: bool = T
     url = invitation_url(token)
     inviter = actor.email if isinstance(actor, User) else organization.name
     if notify:
-        invitation_mail_queue(organization=organization, email=email, role=role, inviter=inviter, url=url,
-                              ttl_days=portal_settings.INVITATION_TTL_DAYS)
+        invitation_mailing.send(sender=Invitation, organization=organization, email=email, role=role,
+                                inviter=inviter, url=url, ttl_days=portal_settings.INVITATION_TTL_DAYS)
     return invitation, token
 
 
