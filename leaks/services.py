@@ -34,10 +34,10 @@ from audit.services import audit_record
 from leaks.models import LeakReport
 from notifications.services import notify_api_key_leaked
 from oauthapps.services.tokens import oauth_access_tokens_revoke, oauth_tokens_revoke
-from oauthapps.validators import sha256
 from portal import events
 from portal.callers import Caller
 from portal.conf import portal_settings
+from portal.hashing import sha256
 
 logger = logging.getLogger(__name__)
 

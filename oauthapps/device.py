@@ -47,8 +47,8 @@ from oauthapps.device_codes import (
     pending_device_grant,
 )
 from oauthapps.models import DEVICE_CODE_GRANT, DeviceAuthorization, OAuthClient
-from oauthapps.validators import sha256
 from oauthapps.views import client_credentials_from_request
+from portal.hashing import sha256
 from portal.ratelimit import SERVICE_RETRY_SECONDS, guard, record_failure
 
 logger = logging.getLogger(__name__)

@@ -22,8 +22,8 @@ from audit.services import audit_guessing_refused, audit_record
 from oauthapps.client_auth import basic_credentials, sends_basic
 from oauthapps.consent import chosen_membership, consent_context, scopes_granted_by
 from oauthapps.models import OAuthClient
-from oauthapps.validators import sha256
 from portal import scopes as scope_registry
+from portal.hashing import sha256
 from portal.middleware import NulInput
 from portal.ratelimit import SERVICE_RETRY_SECONDS, guard, record_failure
 

@@ -39,9 +39,7 @@ def send_mail_after_commit(*, subject: str, body: str, to: list[str], html: str 
 
 
 def _enqueue(pending_id: int) -> None:
-    from portal.tasks import send_mail
-
-    jobs.send(send_mail, pending_id)
+    jobs.send("portal.tasks.send_mail", pending_id)  # by name: portal.tasks imports this module
 
 
 def _claimable(now) -> Q:

@@ -75,6 +75,4 @@ def record_event(sender: str, event: Event, **kwargs: Any) -> None:
 def kick_sweep() -> None:
     """New rows are waiting: ask for the sweep (``deliver_due``), which fans them out and hands them to the
     worker. One message for a burst of events (``portal.jobs.kick``)."""
-    from webhooks.tasks import deliver_due
-
-    jobs.kick(deliver_due)
+    jobs.kick("webhooks.tasks.deliver_due")

@@ -163,10 +163,8 @@ def signing_secrets(endpoint: WebhookEndpoint, now=None) -> list[str]:
 
 def _enqueue(delivery_ids: list[int], countdown: float | None = None) -> None:
     """Hand deliveries to the worker (``portal.jobs.send``: the request does not wait for the broker)."""
-    from webhooks.tasks import deliver
-
-    for delivery_id in delivery_ids:
-        jobs.send(deliver, delivery_id, countdown=countdown)
+    for delivery_id in delivery_ids:  # by name: webhooks.tasks imports this module
+        jobs.send("webhooks.tasks.deliver", delivery_id, countdown=countdown)
 
 
 def event_fan_out(event_pk: int) -> None:

@@ -11,6 +11,7 @@ from django.db import transaction
 from accounts.verification import require_verified_email
 from applications.models import Application
 from audit.services import audit_record
+from oauthapps.api.serializers import OAuthClientOutput
 from oauthapps.models import ACCESS_TOKEN_FORMATS, DEVICE_CODE_GRANT, DOT_GRANT_NAMES, OAuthClient, PluginCredential
 from oauthapps.redirects import clean_redirect_uris
 from oauthapps.server import GRANT_TYPES
@@ -81,8 +82,6 @@ def _clean_name(name: str | None) -> str:
 
 @functools.cache
 def _client_shape():
-    from oauthapps.api.views import OAuthClientOutput
-
     return events.api_shape(OAuthClientOutput)
 
 

@@ -30,7 +30,6 @@ def test_every_app_is_on_a_floor() -> None:
     assert sorted(app for floor in FLOORS for app in floor) == sorted(importgraph.APPS)
 
 
-@pytest.mark.xfail(strict=True, reason="the six cycles go in the next commit")
 def test_there_is_no_import_cycle(graph: importgraph.Graph) -> None:
     assert importgraph.cycles(graph) == []
 
