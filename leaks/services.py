@@ -14,7 +14,6 @@ they were found, and tell their owners.
 
 from __future__ import annotations
 
-import hmac
 import logging
 import re
 from collections.abc import Iterable, Sequence
@@ -93,7 +92,7 @@ def credentials_report_leaked(*, findings: Sequence[Finding], via: str) -> list[
         elif not crypto.looks_like_key(token, prefix=prefix) and TOKEN_PATTERN.match(token):
             tokens_by_checksum.setdefault(sha256(token), []).append(index)
     live = [False] * len(findings)
-    for key, indexes in _live_keys(findings, keys_by_public_id, now):
+    for key, indexes in _live_keys(findings, keys_by_public_id):
         if api_key_revoke_leaked(key=key, finding=findings[indexes[0]], via=via) is not None:
             for index in indexes:
                 live[index] = True
@@ -110,15 +109,15 @@ def _batches(values: Iterable[str]) -> Iterable[list[str]]:
         yield values[start:start + BATCH_SIZE]
 
 
-def _live_keys(findings: Sequence[Finding], by_public_id: dict[str, list[int]], now) -> Iterable[
+def _live_keys(findings: Sequence[Finding], by_public_id: dict[str, list[int]]) -> Iterable[
         tuple[ApiKey, list[int]]]:
     """Each live key among the reported ones, with the findings that hold exactly it (same hash)."""
     for batch in _batches(by_public_id):
         for key in ApiKey.objects.filter(public_id__in=batch).select_related("organization"):
-            if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
+            if not key.is_usable:
                 continue
             matching = [index for index in by_public_id[key.public_id]
-                        if hmac.compare_digest(crypto.hash_key(findings[index].token), key.key_hash)
+                        if crypto.hashes_match(crypto.hash_key(findings[index].token), key.key_hash)
                         and crypto.parse_key(findings[index].token, prefix=key.prefix).environment == key.environment]
             if matching:
                 yield key, matching

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
@@ -26,6 +28,33 @@ def env_bool(name: str, default: bool) -> bool:
 
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_overrides(spec: dict[str, tuple[str, Callable[[str], Any]]]) -> dict[str, Any]:
+    """``{key: read(variable)}`` for each ``key: (variable, read)`` of ``spec`` whose variable is set (not empty).
+    For settings whose defaults are written elsewhere, once (``portal.conf.DEFAULTS``): the environment gives a
+    value only when it has one."""
+    return {key: read(name) for key, (name, read) in spec.items() if os.environ.get(name, "").strip()}
+
+
+def read_str(name: str) -> str:
+    return os.environ[name].strip()
+
+
+def read_bool(name: str) -> bool:
+    return env_bool(name, False)
+
+
+def read_int(name: str) -> int:
+    return env_int(name, 0)
+
+
+def read_int_list(name: str) -> list[int]:
+    """Comma-separated whole numbers (``5,300,1800``)."""
+    try:
+        return [int(item) for item in env_list(name, "")]
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be whole numbers separated by commas.") from None
 
 
 def required_unless_debug(name: str, value: str | list[str], *, debug: bool, why: str, generate: str,
