@@ -163,10 +163,11 @@ def oauth_token_revoke_leaked(*, token: AccessToken | RefreshToken, finding: Fin
     actor = LeakReporter(via)
     if isinstance(token, AccessToken):
         kind = LeakReport.Kind.ACCESS_TOKEN
-        revoked, _refresh = oauth_access_tokens_revoke(actor=actor, tokens=AccessToken.objects.filter(pk=token.pk))
+        revoked, _refresh = oauth_access_tokens_revoke(caller=Caller.system(actor=actor),
+                                                       tokens=AccessToken.objects.filter(pk=token.pk))
     else:
         kind = LeakReport.Kind.REFRESH_TOKEN
-        revoked = oauth_tokens_revoke(actor=actor, tokens=RefreshToken.objects.filter(pk=token.pk,
+        revoked = oauth_tokens_revoke(caller=Caller.system(actor=actor), tokens=RefreshToken.objects.filter(pk=token.pk,
                                                                                       revoked__isnull=True))
     if not revoked:
         return None

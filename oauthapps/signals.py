@@ -37,11 +37,11 @@ def revoke_tokens_of_a_former_member(sender, organization, user, actor, revoke_c
     from oauthapps.services.tokens import oauth_access_tokens_revoke
 
     tokens = AccessToken.objects.filter(user=user, binding__organization=organization)
-    revoked_tokens, revoked_refresh = oauth_access_tokens_revoke(actor=actor, tokens=tokens)
+    caller = Caller.system(organization, actor=actor)
+    revoked_tokens, revoked_refresh = oauth_access_tokens_revoke(caller=caller, tokens=tokens)
     Grant.objects.filter(user=user, binding__organization=organization).delete()
     counts = {"oauthTokens": revoked_tokens + revoked_refresh}
     if revoke_credentials:
-        caller = Caller.system(organization, actor=actor)
         clients = list(OAuthClient.objects.filter(organization=organization, created_by=user))
         for client in clients:
             oauth_client_delete(caller=caller, client=client)

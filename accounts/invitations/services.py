@@ -79,8 +79,12 @@ def invitation_by_token(token: str) -> Invitation | None:
 
 
 @transaction.atomic
-def invitation_accept(*, token: str, user: User) -> Membership:
-    """Accept an invitation: single use, before it expires, by the person it was sent to."""
+def invitation_accept(*, caller: Caller, token: str) -> Membership:
+    """Accept an invitation: single use, before it expires, by the person it was sent to (``caller``, a
+    ``Caller.for_person``)."""
+    user = caller.person
+    if not isinstance(user, User):
+        raise PermissionDenied("Only a person accepts an invitation.")
     invitation = invitation_by_token(token)
     if invitation is not None:
         invitation = Invitation.objects.select_for_update().select_related("organization").get(pk=invitation.pk)

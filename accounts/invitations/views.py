@@ -26,6 +26,7 @@ from accounts.selectors import (
     access_invitation_by_id,
     access_organization_by_slug,
 )
+from portal.callers import Caller
 from portal.forms import add_service_errors, posted_data
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -95,7 +96,7 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponseBase
     if request.method == "POST":
         if email_matches:
             try:
-                return _accepted(request, invitation_accept(token=token, user=user))
+                return _accepted(request, invitation_accept(caller=Caller.for_person(user), token=token))
             except ValidationError as exc:
                 error = " ".join(exc.messages)
         elif signup_form is not None and signup_form.is_valid():
@@ -117,7 +118,7 @@ def _signup_and_accept(request: HttpRequest, token: str, invitation: Invitation,
                 email=invitation.email, password=form.cleaned_data["password1"],
                 full_name=form.cleaned_data["full_name"], email_verified=True,
             )
-            membership = invitation_accept(token=token, user=user)
+            membership = invitation_accept(caller=Caller.for_person(user), token=token)
     except ValidationError as error:
         add_service_errors(form, error)
         return None

@@ -15,6 +15,7 @@ from accounts.memberships.admin import MembershipInline
 from accounts.models import Membership, Organization, User
 from accounts.organizations.services import organization_create, organization_reinstate, organization_suspend
 from portal.admin import adopt_created
+from portal.callers import Caller
 
 # --- Organizations -----------------------------------------------------------------------------------------
 
@@ -103,10 +104,10 @@ class OrganizationAdmin(admin.ModelAdmin):
             # Every field is read-only on the change page; nothing to write, and nothing unaudited.
             return
         created = organization_create(
+            caller=Caller.system(actor=request.user),
             name=form.cleaned_data["name"],
             slug=form.cleaned_data.get("slug") or None,
             owner=form.cleaned_data["owner_email"],
-            actor=request.user,
         )
         adopt_created(obj, created, "slug", "created_at")
 
@@ -128,7 +129,7 @@ class OrganizationAdmin(admin.ModelAdmin):
         changed = 0
         for organization in queryset:
             if not organization.is_suspended:
-                organization_suspend(organization=organization, actor=request.user)
+                organization_suspend(caller=Caller.system(organization, actor=request.user))
                 changed += 1
         self.message_user(request, f"Suspended {changed} organization(s).", messages.SUCCESS)
 
@@ -137,6 +138,6 @@ class OrganizationAdmin(admin.ModelAdmin):
         changed = 0
         for organization in queryset:
             if organization.is_suspended:
-                organization_reinstate(organization=organization, actor=request.user)
+                organization_reinstate(caller=Caller.system(organization, actor=request.user))
                 changed += 1
         self.message_user(request, f"Reinstated {changed} organization(s).", messages.SUCCESS)

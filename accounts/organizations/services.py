@@ -33,8 +33,11 @@ def _unique_slug(name: str, slug: str | None = None) -> str:
 
 
 @transaction.atomic
-def organization_create(*, name: str, owner: User, actor: object, slug: str | None = None,
+def organization_create(*, caller: Caller, name: str, owner: User, slug: str | None = None,
                         is_personal: bool = False) -> Organization:
+    """A new organization with ``owner`` as its first owner. Made outside any organization: ``caller`` is the person
+    (their own personal organization, or the dashboard's form) or ``Caller.system()`` (staff, a command)."""
+    actor = caller.audit_actor
     name = name.strip()
     if not name:
         raise ValidationError({"name": ["Give the organization a name."]})
@@ -49,9 +52,11 @@ def organization_create(*, name: str, owner: User, actor: object, slug: str | No
 
 
 @transaction.atomic
-def organization_suspend(*, organization: Organization, actor: object, reason: str = "") -> Organization:
-    """Suspend: every credential of the organization fails until it is reinstated."""
-    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+def organization_suspend(*, caller: Caller, reason: str = "") -> Organization:
+    """Suspend ``caller.organization`` (staff: ``Caller.system(organization, actor=staff)``): every credential of
+    the organization fails until it is reinstated."""
+    actor = caller.audit_actor
+    organization = Organization.objects.select_for_update().get(pk=caller.organization_id)
     if organization.suspended_at is None:
         organization.suspended_at = timezone.now()
         organization.save(update_fields=["suspended_at"])
@@ -61,8 +66,9 @@ def organization_suspend(*, organization: Organization, actor: object, reason: s
 
 
 @transaction.atomic
-def organization_reinstate(*, organization: Organization, actor: object) -> Organization:
-    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+def organization_reinstate(*, caller: Caller) -> Organization:
+    actor = caller.audit_actor
+    organization = Organization.objects.select_for_update().get(pk=caller.organization_id)
     if organization.suspended_at is not None:
         organization.suspended_at = None
         organization.save(update_fields=["suspended_at"])

@@ -17,6 +17,7 @@ from accounts.selectors import (
     access_organization_by_slug,
 )
 from accounts.two_factor import has_second_factor
+from portal.callers import Caller
 from portal.forms import add_service_errors, posted_data
 
 # --- Organizations --------------------------------------------------------------------------------------
@@ -29,7 +30,7 @@ def org_create(request: HttpRequest) -> HttpResponse:
         try:
             organization = organization_create(
                 name=form.cleaned_data["name"], slug=form.cleaned_data["slug"] or None,
-                owner=request.user, actor=request.user,
+                owner=request.user, caller=Caller.for_person(request.user),
             )
         except ValidationError as error:
             add_service_errors(form, error)

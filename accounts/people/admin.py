@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from accounts.memberships.admin import MembershipInline
 from accounts.models import User
 from accounts.people.services import user_factor_remove
+from portal.callers import Caller
 
 # --- Users -------------------------------------------------------------------------------------------------
 
@@ -143,11 +144,11 @@ class SecondFactorAdmin(admin.ModelAdmin):
         return actions
 
     def delete_model(self, request: HttpRequest, obj: Authenticator) -> None:
-        user_factor_remove(authenticator=obj, actor=request.user)
+        user_factor_remove(caller=Caller.system(actor=request.user), authenticator=obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Authenticator]) -> None:
         for authenticator in queryset.select_related("user"):
-            user_factor_remove(authenticator=authenticator, actor=request.user)
+            user_factor_remove(caller=Caller.system(actor=request.user), authenticator=authenticator)
 
     @admin.action(description="Remove the selected factors (for a locked-out person)")
     def remove_factors(self, request: HttpRequest, queryset: QuerySet[Authenticator]) -> None:

@@ -3,6 +3,8 @@ and the account events audited in the person's own organization."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -11,6 +13,7 @@ from accounts.models import KnownBrowser, Organization, User
 from accounts.organizations.services import organization_create
 from accounts.selectors import browser_label, personal_organization
 from audit.services import audit_record
+from portal.callers import Caller
 from portal.conf import portal_settings
 from portal.hashing import keyed_hash
 
@@ -31,24 +34,26 @@ def user_signup(*, email: str, password: str, full_name: str = "",
     except IntegrityError:
         raise ValidationError({"email": ["An account with this email already exists."]}) from None
     label = full_name.strip() or email.split("@", 1)[0]
-    organization = organization_create(name=f"{label}'s organization", owner=user, actor=user, is_personal=True)
+    organization = organization_create(caller=Caller.for_person(user), name=f"{label}'s organization", owner=user,
+                                       is_personal=True)
     audit_record(action="user.signed_up", actor=user, organization=organization, target=user)
     if email_verified:
-        user_email_mark_verified(user=user, actor=user)
+        user_email_mark_verified(caller=Caller.for_person(user), user=user)
     return user, organization
 
 
-def account_audit(*, user: User, action: str, actor: object = None, metadata: dict | None = None) -> None:
+def account_audit(*, user: User, action: str, caller: Caller | None = None, metadata: dict | None = None) -> None:
     """An account event of ``user``, in the audit log of their personal organization (contract section 11).
 
-    ``metadata`` names what happened (a factor's type, a session's browser), never a secret, code or token.
+    ``caller`` is who acted: the person themselves when it is None. ``metadata`` names what happened (a factor's
+    type, a session's browser), never a secret, code or token.
     """
-    audit_record(action=action, actor=user if actor is None else actor, organization=personal_organization(user),
-                 target=user, metadata=metadata or {})
+    audit_record(action=action, actor=user if caller is None else caller.audit_actor,
+                 organization=personal_organization(user), target=user, metadata=metadata or {})
 
 
 @transaction.atomic
-def user_email_mark_verified(*, user: User, actor: object) -> None:
+def user_email_mark_verified(*, caller: Caller, user: User) -> None:
     """Record ``user``'s address as verified (a command, the demo data, an invitation's proof, staff)."""
     from allauth.account.models import EmailAddress
 
@@ -61,7 +66,7 @@ def user_email_mark_verified(*, user: User, actor: object) -> None:
         address.save(update_fields=["verified"])
     else:
         return
-    account_audit(user=user, action="user.email_verified", actor=actor)
+    account_audit(user=user, action="user.email_verified", caller=caller)
 
 
 def user_verification_resend(*, request, user: User) -> bool:
@@ -81,7 +86,7 @@ def user_verification_resend(*, request, user: User) -> bool:
 
 
 @transaction.atomic
-def user_factor_remove(*, authenticator, actor: User) -> None:
+def user_factor_remove(*, caller: Caller, authenticator: Any) -> None:
     """Staff remove a second factor of a locked-out person (contract section 9). Without a TOTP app or security
     key left, the recovery codes go too, as when the person turns their last factor off."""
     from allauth.mfa.models import Authenticator
@@ -94,7 +99,7 @@ def user_factor_remove(*, authenticator, actor: User) -> None:
         if Authenticator.objects.filter(user=user, type=Authenticator.Type.RECOVERY_CODES).delete()[0]:
             removed.append(Authenticator.Type.RECOVERY_CODES)
     for removed_kind in removed:
-        account_audit(user=user, action="user.mfa_removed", actor=actor,
+        account_audit(user=user, action="user.mfa_removed", caller=caller,
                       metadata={"type": removed_kind, "byStaff": True})
 
 
@@ -117,27 +122,27 @@ def user_sign_in_from_browser(*, request, user: User) -> bool:
 def user_password_reset_requested(*, user: User) -> None:
     """Audited when the reset mail goes to a person with an account (an unknown address leaves no event, and the
     page answers the same either way)."""
-    account_audit(user=user, action="user.password_reset_requested", actor=None)
+    account_audit(user=user, action="user.password_reset_requested")
 
 
-def user_session_ended(*, session, actor: object) -> None:
+def user_session_ended(*, caller: Caller, session: Any) -> None:
     """End one of a person's sessions (allauth.usersessions' ``UserSession``) and audit it."""
     user = session.user
     metadata = {"ip": session.ip, "browser": session.user_agent[:200]}
     session.end()
-    account_audit(user=user, action="user.session_ended", actor=actor, metadata=metadata)
+    account_audit(user=user, action="user.session_ended", caller=caller, metadata=metadata)
 
 
-def user_other_sessions_end(*, user: User, keep_session_key: str | None, actor: object = None) -> int:
-    """End every session of ``user`` but ``keep_session_key``: from the sessions page (``actor`` the person, each
+def user_other_sessions_end(*, user: User, keep_session_key: str | None, caller: Caller | None = None) -> int:
+    """End every session of ``user`` but ``keep_session_key``: from the sessions page (``caller`` the person, each
     ended session audited), or after a password change or reset (Django's session hash already refuses them at
     their next request; this also removes them from the store and the list)."""
     from allauth.usersessions.models import UserSession
 
     ended = 0
     for session in UserSession.objects.filter(user=user).exclude(session_key=keep_session_key or ""):
-        if actor is not None:
-            user_session_ended(session=session, actor=actor)
+        if caller is not None:
+            user_session_ended(caller=caller, session=session)
         else:
             session.end()
         ended += 1

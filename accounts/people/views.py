@@ -27,6 +27,7 @@ from accounts.selectors import (
 )
 from accounts.two_factor import unused_recovery_codes
 from audit.services import audit_guessing_refused
+from portal.callers import Caller
 from portal.ratelimit import SERVICE_RETRY_SECONDS, guard, record_failure
 
 logger = logging.getLogger(__name__)
@@ -112,7 +113,7 @@ def sessions_list(request: HttpRequest) -> HttpResponse:
     to end all others."""
     if request.method == "POST":
         ended = user_other_sessions_end(user=request.user, keep_session_key=request.session.session_key,
-                                        actor=request.user)
+                                        caller=Caller.for_person(request.user))
         messages.success(request, f"Ended {ended} other session{'s' if ended != 1 else ''}.")
         return redirect("sessions")
     rows = [
@@ -127,7 +128,7 @@ def sessions_list(request: HttpRequest) -> HttpResponse:
 def session_end(request: HttpRequest, session_id: int) -> HttpResponse:
     session = access_user_session_by_id(request.user, session_id)
     current = session.is_current()
-    user_session_ended(session=session, actor=request.user)
+    user_session_ended(caller=Caller.for_person(request.user), session=session)
     if current:
         return redirect("login")
     messages.success(request, f"The session of {browser_label(session.user_agent)} has ended.")

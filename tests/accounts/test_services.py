@@ -18,6 +18,7 @@ from accounts.roles import Role
 from accounts.selectors import OrgAccess, access_organization_by_slug
 from audit.context import RequestContext, reset_request_context, set_request_context
 from audit.models import AuditEvent
+from portal.callers import Caller
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +53,7 @@ def test_organization_create_makes_the_owner_a_member_and_audits_both():
     owner = UserFactory()
     actor = UserFactory()
 
-    organization = organization_create(name="Initech", owner=owner, actor=actor)
+    organization = organization_create(caller=Caller.for_person(actor), name="Initech", owner=owner)
 
     assert organization.slug == "initech"
     assert list(organization.memberships.values_list("user__email", "role")) == [(owner.email, Role.OWNER)]
@@ -64,7 +65,7 @@ def test_organization_create_makes_the_owner_a_member_and_audits_both():
 
 
 def test_organization_created_by_a_command_is_audited_as_system():
-    organization = organization_create(name="Initech", owner=UserFactory(), actor=None)
+    organization = organization_create(caller=Caller.system(), name="Initech", owner=UserFactory())
 
     event = AuditEvent.objects.get(action="organization.created", organization=organization)
     assert event.actor_user is None
@@ -73,18 +74,18 @@ def test_organization_created_by_a_command_is_audited_as_system():
 
 def test_organization_slug_is_derived_and_made_unique():
     owner = UserFactory()
-    first = organization_create(name="Acme Widgets", owner=owner, actor=owner)
-    second = organization_create(name="Acme Widgets", owner=owner, actor=owner)
+    first = organization_create(caller=Caller.for_person(owner), name="Acme Widgets", owner=owner)
+    second = organization_create(caller=Caller.for_person(owner), name="Acme Widgets", owner=owner)
 
     assert (first.slug, second.slug) == ("acme-widgets", "acme-widgets-2")
 
 
 def test_an_explicit_slug_that_is_taken_is_refused():
     owner = UserFactory()
-    organization_create(name="Acme", owner=owner, actor=owner, slug="acme")
+    organization_create(caller=Caller.for_person(owner), name="Acme", owner=owner, slug="acme")
 
     with pytest.raises(ValidationError) as error:
-        organization_create(name="Other", owner=owner, actor=owner, slug="acme")
+        organization_create(caller=Caller.for_person(owner), name="Other", owner=owner, slug="acme")
 
     assert "taken" in str(error.value)
     assert Organization.objects.filter(name="Other").count() == 0
@@ -92,7 +93,7 @@ def test_an_explicit_slug_that_is_taken_is_refused():
 
 def test_an_organization_needs_a_name():
     with pytest.raises(ValidationError):
-        organization_create(name="   ", owner=UserFactory(), actor=None)
+        organization_create(caller=Caller.system(), name="   ", owner=UserFactory())
 
 
 def test_signup_creates_the_user_and_a_personal_organization_they_own():
@@ -121,14 +122,14 @@ def test_suspend_and_reinstate_are_audited_once_even_when_repeated(org, django_c
     staff = UserFactory(is_staff=True)
 
     with django_capture_on_commit_callbacks(execute=True):
-        organization_suspend(organization=org, actor=staff)
-        organization_suspend(organization=org, actor=staff)
+        organization_suspend(caller=Caller.system(org, actor=staff))
+        organization_suspend(caller=Caller.system(org, actor=staff))
     org.refresh_from_db()
     assert org.is_suspended
 
     with django_capture_on_commit_callbacks(execute=True):
-        organization_reinstate(organization=org, actor=staff)
-        organization_reinstate(organization=org, actor=staff)
+        organization_reinstate(caller=Caller.system(org, actor=staff))
+        organization_reinstate(caller=Caller.system(org, actor=staff))
     org.refresh_from_db()
     assert not org.is_suspended
 
@@ -137,7 +138,7 @@ def test_suspend_and_reinstate_are_audited_once_even_when_repeated(org, django_c
 
 
 def test_suspension_reason_is_kept_in_the_audit_metadata(org):
-    organization_suspend(organization=org, actor=None, reason="unpaid invoices")
+    organization_suspend(caller=Caller.system(org), reason="unpaid invoices")
 
     assert events("organization.suspended")[0].metadata == {"reason": "unpaid invoices"}
 
@@ -166,7 +167,7 @@ def test_accepting_an_invitation_makes_a_member_with_the_invited_role(org, owner
     token = invite(owner, org, email="new@example.com", role=Role.VIEWER)
     newcomer = UserFactory(email="new@example.com")
 
-    membership = invitation_accept(token=token, user=newcomer)
+    membership = invitation_accept(caller=Caller.for_person(newcomer), token=token)
 
     assert (membership.organization, membership.user, membership.role) == (org, newcomer, Role.VIEWER)
     assert Invitation.objects.get().status == "accepted"
@@ -177,10 +178,10 @@ def test_accepting_an_invitation_makes_a_member_with_the_invited_role(org, owner
 def test_an_invitation_cannot_be_used_twice(org, owner):
     token = invite(owner, org)
     newcomer = UserFactory(email="new@example.com")
-    invitation_accept(token=token, user=newcomer)
+    invitation_accept(caller=Caller.for_person(newcomer), token=token)
 
     with pytest.raises(ValidationError, match="no longer valid"):
-        invitation_accept(token=token, user=newcomer)
+        invitation_accept(caller=Caller.for_person(newcomer), token=token)
 
     assert Membership.objects.filter(organization=org, user=newcomer).count() == 1
 
@@ -190,7 +191,7 @@ def test_an_expired_invitation_is_refused(org, owner):
     Invitation.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
 
     with pytest.raises(ValidationError, match="expired"):
-        invitation_accept(token=token, user=UserFactory(email="new@example.com"))
+        invitation_accept(caller=Caller.for_person(UserFactory(email="new@example.com")), token=token)
 
     assert not Membership.objects.filter(organization=org, user__email="new@example.com").exists()
 
@@ -200,7 +201,7 @@ def test_a_revoked_invitation_is_refused(org, owner):
     invitation_revoke(caller=access(owner, org).caller, invitation=Invitation.objects.get())
 
     with pytest.raises(ValidationError, match="no longer valid"):
-        invitation_accept(token=token, user=UserFactory(email="new@example.com"))
+        invitation_accept(caller=Caller.for_person(UserFactory(email="new@example.com")), token=token)
 
     assert [e.actor_user for e in events("invitation.revoked")] == [owner]
 
@@ -209,13 +210,13 @@ def test_an_invitation_is_only_for_the_address_it_was_sent_to(org, owner):
     token = invite(owner, org, email="new@example.com")
 
     with pytest.raises(ValidationError, match="new@example.com"):
-        invitation_accept(token=token, user=UserFactory(email="someone-else@example.com"))
+        invitation_accept(caller=Caller.for_person(UserFactory(email="someone-else@example.com")), token=token)
 
 
 @pytest.mark.parametrize("token", ["", "not-a-token", "x" * 500])
 def test_an_unknown_token_is_refused(token):
     with pytest.raises(ValidationError, match="no longer valid"):
-        invitation_accept(token=token, user=UserFactory())
+        invitation_accept(caller=Caller.for_person(UserFactory()), token=token)
 
 
 def test_a_new_invitation_replaces_the_pending_one(org, owner):
@@ -224,8 +225,8 @@ def test_a_new_invitation_replaces_the_pending_one(org, owner):
     newcomer = UserFactory(email="new@example.com")
 
     with pytest.raises(ValidationError):
-        invitation_accept(token=old_token, user=newcomer)
-    invitation_accept(token=new_token, user=newcomer)
+        invitation_accept(caller=Caller.for_person(newcomer), token=old_token)
+    invitation_accept(caller=Caller.for_person(newcomer), token=new_token)
 
     assert sorted(i.status for i in Invitation.objects.all()) == ["accepted", "revoked"]
 
@@ -237,7 +238,7 @@ def test_a_member_cannot_be_invited_again(org, owner, developer):
 
 def test_only_a_pending_invitation_can_be_revoked(org, owner):
     token = invite(owner, org)
-    invitation_accept(token=token, user=UserFactory(email="new@example.com"))
+    invitation_accept(caller=Caller.for_person(UserFactory(email="new@example.com")), token=token)
 
     with pytest.raises(ValidationError):
         invitation_revoke(caller=access(owner, org).caller, invitation=Invitation.objects.get())
@@ -386,12 +387,12 @@ def test_a_membership_of_another_organization_cannot_be_touched(org, owner, othe
 
 
 def _create(org: Organization, owner: User, developer: User) -> tuple[str, str]:
-    organization_create(name="Fresh", owner=owner, actor=owner)
+    organization_create(caller=Caller.for_person(owner), name="Fresh", owner=owner)
     return "organization.created", "Fresh"
 
 
 def _suspend(org: Organization, owner: User, developer: User) -> tuple[str, str]:
-    organization_suspend(organization=org, actor=owner)
+    organization_suspend(caller=Caller.system(org, actor=owner))
     return "organization.suspended", org.name
 
 
@@ -428,6 +429,6 @@ def test_each_change_is_audited_with_actor_target_and_client_ip(
 
 
 def test_without_a_request_the_audit_row_has_no_ip(org):
-    organization_suspend(organization=org, actor=None)
+    organization_suspend(caller=Caller.system(org))
 
     assert events("organization.suspended")[0].ip_address is None

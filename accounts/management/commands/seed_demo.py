@@ -14,6 +14,7 @@ from accounts.organizations.services import organization_create
 from accounts.people.services import user_signup
 from accounts.roles import Role
 from accounts.selectors import access_organization_by_slug
+from portal.callers import Caller
 from portal.conf import portal_settings
 
 DEMO_EMAIL = "demo@example.com"
@@ -50,7 +51,8 @@ class Command(BaseCommand):
 
         organization = Organization.objects.filter(slug=DEMO_ORG_SLUG).first()
         if organization is None:
-            organization = organization_create(name=DEMO_ORG_NAME, slug=DEMO_ORG_SLUG, owner=demo, actor=None)
+            organization = organization_create(caller=Caller.system(), name=DEMO_ORG_NAME, slug=DEMO_ORG_SLUG,
+                                               owner=demo)
             self.stdout.write(f"Created the organization {DEMO_ORG_NAME!r} (slug {DEMO_ORG_SLUG}).")
 
         teammate = User.objects.filter(email__iexact=TEAMMATE_EMAIL).first()
@@ -63,6 +65,6 @@ class Command(BaseCommand):
             # Accepted at once: no e-mail needs to go out for it.
             _invitation, token = invitation_create(caller=access.caller, email=TEAMMATE_EMAIL, role=Role.DEVELOPER,
                                                    notify=False)
-            invitation_accept(token=token, user=teammate)
+            invitation_accept(caller=Caller.for_person(teammate), token=token)
             self.stdout.write(f"Added {TEAMMATE_EMAIL} to {DEMO_ORG_NAME!r} as {Role.DEVELOPER.label.lower()}.")
         return password
