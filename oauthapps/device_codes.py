@@ -1,6 +1,7 @@
 """Device codes (RFC 8628): the user codes people type, and their status when a device polls the token endpoint.
 
-Part of the device authorization grant; the endpoints and the ``/device`` page are in ``oauthapps.device``.
+Part of the device authorization grant; its endpoint and the ``/device`` page are in
+``oauthapps.device_authorization``.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from portal import jobs
+from portal import outboxes
 from portal.encryption import decrypt, encrypt
 from portal.models import PendingMail
 
@@ -39,7 +39,7 @@ def send_mail_after_commit(*, subject: str, body: str, to: list[str], html: str 
 
 
 def _enqueue(pending_id: int) -> None:
-    jobs.send("portal.tasks.send_mail", pending_id)  # by name: portal.tasks imports this module
+    outboxes.send("portal.tasks.send_mail", pending_id)  # by name: portal.tasks imports this module
 
 
 def _claimable(now) -> Q:

@@ -332,7 +332,7 @@ X_FRAME_OPTIONS = "DENY"  # for browsers without CSP level 2; frame-ancestors be
 # Content-Security-Policy on every response (django-csp): scripts and styles only from the portal's own static
 # files (no inline script, style or style attribute in any template), no plugins, no <base>, never framed.
 # form-action is 'self': the consent page adds its client's redirect URIs, where browsers follow the redirect
-# after the form is posted (oauthapps.views.ConsentView). The API docs page adds data: images (ApiDocsView).
+# after the form is posted (oauthapps.endpoints.ConsentView). The API docs page adds data: images (ApiDocsView).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -507,7 +507,7 @@ OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
     "ID_TOKEN_EXPIRE_SECONDS": 3600,
-    # Device authorization grant (RFC 8628): seconds a device waits between polls (oauthapps.device).
+    # Device authorization grant (RFC 8628): seconds a device waits between polls (oauthapps.device_authorization).
     "DEVICE_FLOW_INTERVAL": 5,
     "REQUEST_APPROVAL_PROMPT": "force",
 }

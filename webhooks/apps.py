@@ -8,7 +8,7 @@ class WebhooksConfig(AppConfig):
     def ready(self) -> None:
         from portal.events import event_published
 
-        # Registered in every process, so that the services may enqueue its jobs by name (portal.jobs).
+        # Registered in every process, so that the services may enqueue its jobs by name (portal.outboxes).
         from webhooks import tasks  # noqa: F401
         from webhooks.outbox import record_event
 

@@ -1,5 +1,6 @@
-"""The usage jobs, for the scheduler (every minute and every night) or a command (``usage_rollup``,
-``usage_prune``). Both are idempotent: run twice, or killed and run again, they have the effect of one run."""
+"""The writes of usage: the roll-up and the pruning, run by the scheduler (``usage.tasks``, every minute and
+every night) or a command (``usage_rollup``, ``usage_prune``). Both are idempotent: run twice, or killed and run
+again, they have the effect of one run."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Dashboard pages for OAuth clients, and a person's "Authorized applications". Thin: services do the work.
 
-The OAuth endpoints themselves are in ``oauthapps.views``. Who may do what: every member reads a client;
+The OAuth endpoints themselves are in ``oauthapps.endpoints``. Who may do what: every member reads a client;
 developers and up register, change, rotate and delete them (like API keys, ``apikeys.views``).
 """
 
