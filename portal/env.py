@@ -6,8 +6,9 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import urlsplit
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 TRUE_VALUES = {"1", "true", "on", "yes"}
@@ -83,48 +84,43 @@ def env_int(name: str, default: int) -> int:
 SQLITE_PRAGMAS = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456;"
 
 
-def database_from_url(url: str, base_dir: Path) -> dict:
-    """Turn ``sqlite:///relative``, ``sqlite:////absolute`` or ``postgres://...`` into DATABASES['default']."""
-    parsed = urlparse(url)
-    if parsed.scheme == "sqlite":
-        # sqlite:///name is relative to the project folder, sqlite:////abs/path is absolute.
-        path = unquote(parsed.path)
-        name = path[1:]  # drop the slash that ends "sqlite://"; what is left may itself be absolute
-        name = name or "db.sqlite3"
-        return {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": name if Path(name).is_absolute() else str(base_dir / name),
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": SQLITE_PRAGMAS},
-            # Keep the connection between requests: opening one (and setting WAL) on every request costs more
-            # than the request itself.
-            "CONN_MAX_AGE": 600,
-            "CONN_HEALTH_CHECKS": True,
-        }
-    if parsed.scheme in {"postgres", "postgresql", "pgsql"}:
-        options: dict = {key: values[-1] for key, values in parse_qs(parsed.query).items()}
-        # Server-side binding lets psycopg prepare statements that run often (it does after 5 runs), so the
-        # hot authentication queries are not planned again on every request.
-        options.setdefault("server_side_binding", True)
-        options.setdefault("prepare_threshold", 5)
-        pool = options.pop("pool", "on").lower() not in FALSE_VALUES
-        config = {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": unquote(parsed.path.lstrip("/")) or "postgres",
-            "USER": unquote(parsed.username or ""),
-            "PASSWORD": unquote(parsed.password or ""),
-            "HOST": parsed.hostname or "",
-            "PORT": str(parsed.port or ""),
-            "OPTIONS": options,
-        }
-        if pool:
-            # psycopg's pool keeps connections open across requests: a fresh PostgreSQL connection
-            # costs several milliseconds, more than a whole API request should.
-            config["OPTIONS"]["pool"] = {"min_size": 1, "max_size": env_int("DATABASE_POOL_SIZE", 10), "timeout": 5}
-        else:
-            config["CONN_MAX_AGE"] = 600
-            config["CONN_HEALTH_CHECKS"] = True
+POSTGRES_SCHEMES = {"postgres", "postgresql", "pgsql"}
+# Kept between requests: opening a connection (and setting WAL) on every request costs more than the request.
+PERSISTENT_SECONDS = 600
+
+
+def database_from_url(url: str, base_dir: Path) -> dict[str, Any]:
+    """``DATABASES['default']`` from ``DATABASE_URL``, parsed by dj-database-url, with the portal's choices on top:
+    ``sqlite:///name`` is relative to the project folder (``sqlite:////abs/path`` absolute), and PostgreSQL
+    connections come from psycopg's pool unless the URL says ``?pool=off``."""
+    scheme = urlsplit(url).scheme
+    if scheme != "sqlite" and scheme not in POSTGRES_SCHEMES:
+        raise ImproperlyConfigured(
+            "DATABASE_URL must start with sqlite:/// or postgres://, "
+            f"not {scheme or url!r}."
+        )
+    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=PERSISTENT_SECONDS,
+                                                        conn_health_checks=True))
+    config.pop("DISABLE_SERVER_SIDE_CURSORS", None)  # Django's default, not a choice of ours
+    config["PORT"] = str(config.get("PORT") or "")
+    # A parameter given twice counts once, the last time (dj-database-url would hand on a list).
+    options = {key: value[-1] if isinstance(value, list) else value
+               for key, value in config.get("OPTIONS", {}).items()}
+    config["OPTIONS"] = options
+    if scheme == "sqlite":
+        name = config["NAME"]
+        name = "db.sqlite3" if name in {"", ":memory:"} else name
+        config["NAME"] = name if Path(name).is_absolute() else str(base_dir / name)
+        options.update({"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": SQLITE_PRAGMAS})
         return config
-    raise ImproperlyConfigured(
-        "DATABASE_URL must start with sqlite:/// or postgres://, "
-        f"not {parsed.scheme or url!r}."
-    )
+    config["NAME"] = config["NAME"] or "postgres"
+    # Server-side binding lets psycopg prepare statements that run often (it does after 5 runs), so the hot
+    # authentication queries are not planned again on every request.
+    options.setdefault("server_side_binding", True)
+    options.setdefault("prepare_threshold", 5)
+    if str(options.pop("pool", "on")).lower() not in FALSE_VALUES:
+        # psycopg's pool keeps connections open across requests: a fresh PostgreSQL connection costs several
+        # milliseconds, more than a whole API request should. Django refuses persistent connections beside it.
+        options["pool"] = {"min_size": 1, "max_size": env_int("DATABASE_POOL_SIZE", 10), "timeout": 5}
+        del config["CONN_MAX_AGE"], config["CONN_HEALTH_CHECKS"]
+    return config
