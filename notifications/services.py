@@ -116,7 +116,7 @@ def notify_webhook_endpoint_disabled(*, organization: Organization, endpoint_url
                                 "url": absolute(page)})
 
 
-def notify_api_key_leaked(*, key, where: dict[str, str]) -> PendingMail | None:
+def notify_api_key_leaked(*, key: Any, where: dict[str, str]) -> PendingMail | None:
     """To the key's maker (while a member) and the organization's owners: a security notice, always sent. Names
     the key by its public id, never its secret."""
     organization = key.organization

@@ -59,7 +59,7 @@ def read_int_list(name: str) -> list[int]:
 
 
 def required_unless_debug(name: str, value: str | list[str], *, debug: bool, why: str, generate: str,
-                          fallback):
+                          fallback: Callable[[], Any]) -> Any:
     """``value`` when it is set; else, in debug only, ``fallback()`` (a development value, so that local runs
     need no setup). With debug off a missing value stops start-up with a message that says what it is for and
     how to make one."""

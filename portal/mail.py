@@ -11,7 +11,7 @@ again with backoff, and ``manage.py send_pending_mail`` sends every kept mail at
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
@@ -42,7 +42,7 @@ def _enqueue(pending_id: int) -> None:
     outboxes.send("portal.tasks.send_mail", pending_id)  # by name: portal.tasks imports this module
 
 
-def _claimable(now) -> Q:
+def _claimable(now: datetime) -> Q:
     return Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - timedelta(seconds=CLAIM_SECONDS))
 
 

@@ -55,7 +55,10 @@ def check_rate_settings() -> None:
 
 def parse_rate(rate: str) -> tuple[int, int]:
     """``(count, period in seconds)`` of a rate checked by ``check_rate_settings``: ``"10/5m"`` is ``(10, 300)``."""
-    count, multiplier, unit = RATE_PATTERN.match(rate).groups()
+    match = RATE_PATTERN.match(rate)
+    if match is None:
+        raise ValueError(f"Not a rate: {rate!r}")
+    count, multiplier, unit = match.groups()
     return int(count), int(multiplier or 1) * PERIOD_SECONDS[unit]
 
 

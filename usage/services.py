@@ -8,6 +8,7 @@ import logging
 import os
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -74,7 +75,7 @@ def rollup_if_due() -> int:
     return usage_rollup()
 
 
-def _apply_batch(client, name: str) -> int:
+def _apply_batch(client: Any, name: str) -> int:
     minute = int(name.split(":")[-2])
     fields = client.hgetall(name)
     with transaction.atomic():

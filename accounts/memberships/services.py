@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from importlib import import_module
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,7 +26,7 @@ SESSION_CURRENT_ORG = "current_org"  # the organization a session last opened in
 
 
 @functools.cache
-def _member_shape():
+def _member_shape() -> Callable[[Any], dict[str, Any]]:
     return events.api_shape(MemberOutput)
 
 

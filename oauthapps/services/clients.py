@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import secrets
+from collections.abc import Callable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -81,7 +83,7 @@ def _clean_name(name: str | None) -> str:
 
 
 @functools.cache
-def _client_shape():
+def _client_shape() -> Callable[[Any], dict[str, Any]]:
     return events.api_shape(OAuthClientOutput)
 
 

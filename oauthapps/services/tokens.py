@@ -15,10 +15,11 @@ from portal.callers import Caller
 
 @transaction.atomic
 def oauth_consent_revoke(*, caller: Caller, client: OAuthClient) -> int:
+    """A person (``caller``, a ``Caller.for_person``) withdraws a client's access: every token the client holds
+    for them goes."""
     user = caller.person
-    """A person withdraws a client's access: every token the client holds for them goes."""
     refresh = RefreshToken.objects.filter(user=user, application=client, revoked__isnull=True)
-    count = 0
+    count: int = 0
     for token in refresh:
         token.revoke()
         count += 1
