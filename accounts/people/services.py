@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.urls import reverse
 
 from accounts.models import KnownBrowser, Organization, User
@@ -42,7 +43,8 @@ def user_signup(*, email: str, password: str, full_name: str = "",
     return user, organization
 
 
-def account_audit(*, user: User, action: str, caller: Caller | None = None, metadata: dict | None = None) -> None:
+def account_audit(*, user: User, action: str, caller: Caller | None = None,
+                  metadata: dict[str, Any] | None = None) -> None:
     """An account event of ``user``, in the audit log of their personal organization (contract section 11).
 
     ``caller`` is who acted: the person themselves when it is None. ``metadata`` names what happened (a factor's
@@ -69,7 +71,7 @@ def user_email_mark_verified(*, caller: Caller, user: User) -> None:
     account_audit(user=user, action="user.email_verified", caller=caller)
 
 
-def user_verification_resend(*, request, user: User) -> bool:
+def user_verification_resend(*, request: HttpRequest, user: User) -> bool:
     """Mail ``user`` a new verification link; False when the address is verified already or a link went out a
     moment ago (allauth's ``confirm_email`` rate limit)."""
     from allauth.account.models import EmailAddress
@@ -103,7 +105,7 @@ def user_factor_remove(*, caller: Caller, authenticator: Any) -> None:
                       metadata={"type": removed_kind, "byStaff": True})
 
 
-def user_sign_in_from_browser(*, request, user: User) -> bool:
+def user_sign_in_from_browser(*, request: HttpRequest, user: User) -> bool:
     """Remember the browser ``user`` signed in from; mail them when it is one not seen before (never on the
     first sign-in of an account). True when the mail went out."""
     from allauth.account.adapter import get_adapter
