@@ -22,9 +22,11 @@ from django.forms import BaseForm
 from django.http import HttpRequest
 from django.urls import reverse
 
+from accounts.memberships.services import SESSION_CURRENT_ORG
 from accounts.models import User
-from accounts.services import SESSION_CURRENT_ORG, user_password_reset_requested, user_session_ended, user_signup
+from accounts.people.services import user_password_reset_requested, user_session_ended, user_signup
 from portal import encryption
+from portal.callers import Caller
 from portal.conf import portal_settings
 from portal.mail import send_mail_after_commit
 from portal.net import client_ip
@@ -89,4 +91,4 @@ class PortalMFAAdapter(DefaultMFAAdapter):
 class PortalUserSessionsAdapter(DefaultUserSessionsAdapter):
     def end_sessions(self, sessions) -> None:
         for session in sessions:
-            user_session_ended(session=session, actor=session.user)
+            user_session_ended(caller=Caller.for_person(session.user), session=session)

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from accounts.models import Invitation, Membership, Organization, User
-from accounts.roles import role_at_least, role_ceiling
+from accounts.roles import Role, role_at_least, role_ceiling
 from accounts.two_factor import require_two_factor_for
 from portal.callers import Caller
 
@@ -58,6 +58,12 @@ def access_organization_by_slug(user: User, slug: str, *, min_role: str | None =
     if min_role is not None and not role_at_least(membership.role, min_role):
         raise PermissionDenied("Your role in this organization does not allow this.")
     return OrgAccess(organization=membership.organization, membership=membership)
+
+
+def access_organization_to_read_or_change(request: HttpRequest, slug: str) -> OrgAccess:
+    """A page of the organization: reading (GET, HEAD) is for every member; a change asks for developer or more."""
+    min_role = None if request.method in ("GET", "HEAD") else Role.DEVELOPER
+    return access_organization_by_slug(request.user, slug, min_role=min_role)
 
 
 def user_memberships(user: User) -> QuerySet[Membership]:

@@ -13,7 +13,7 @@ from django.dispatch import receiver
 
 from accounts.middleware import session_seen
 from accounts.models import Membership, Organization, User
-from accounts.services import account_audit, user_other_sessions_end, user_sign_in_from_browser
+from accounts.people.services import account_audit, user_other_sessions_end, user_sign_in_from_browser
 from accounts.two_factor import unused_recovery_codes
 from audit.services import audit_record
 from portal import requestpath
@@ -59,7 +59,7 @@ def end_other_sessions_on_password_change(sender, request, user, **kwargs) -> No
 def end_every_session_on_password_reset(sender, request, user, **kwargs) -> None:
     # Whoever reset the password is not signed in by the reset (ACCOUNT_LOGIN_ON_PASSWORD_RESET is off).
     ended = user_other_sessions_end(user=user, keep_session_key=None)
-    account_audit(user=user, action="user.password_reset", actor=None, metadata={"sessionsEnded": ended})
+    account_audit(user=user, action="user.password_reset", metadata={"sessionsEnded": ended})
 
 
 @receiver(mfa_signals.authenticator_added)

@@ -13,13 +13,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
 
 from apikeys import services
-from apikeys.models import ApiKey
+from apikeys.models import ApiKey, KeyStatus
 from applications.forms import ApplicationChoiceField
 from applications.models import Application
 from portal import scopes as scope_registry
@@ -35,21 +34,11 @@ class KeyStatusFilter(admin.SimpleListFilter):
     parameter_name = "status"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("active", "Active"), ("rotating", "Rotating (old key in its grace period)"),
-                ("expired", "Expired"), ("revoked", "Revoked")]
+        return list(KeyStatus.choices)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> QuerySet[ApiKey]:
-        now = timezone.now()
-        live = queryset.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now), revoked_at__isnull=True)
-        match self.value():
-            case "active":
-                return live.filter(rotated_at__isnull=True)
-            case "rotating":
-                return live.filter(rotated_at__isnull=False)
-            case "expired":
-                return queryset.filter(revoked_at__isnull=True, expires_at__lte=now)
-            case "revoked":
-                return queryset.filter(revoked_at__isnull=False)
+        if self.value() in KeyStatus.values:
+            return queryset.with_status(self.value())
         return queryset
 
 

@@ -9,8 +9,7 @@ from django.http import QueryDict
 
 from accounts.models import Organization
 from apikeys import crypto
-from apikeys.models import ApiKey
-from apikeys.selectors import KEY_STATUSES
+from apikeys.models import ApiKey, KeyStatus
 from applications.selectors import organization_application_choices
 from portal.conf import portal_settings
 from portal.listing import ListFilterForm
@@ -23,7 +22,7 @@ class ApiKeyFilterForm(ListFilterForm):
     application = forms.ModelChoiceField(queryset=None, required=False, empty_label="All applications")
     environment = forms.ChoiceField(required=False, choices=[("", "Live and test"), *ApiKey.Environment.choices])
     status = forms.ChoiceField(required=False,
-                               choices=[("", "Any status"), *((s, s.capitalize()) for s in KEY_STATUSES)])
+                               choices=[("", "Any status"), *((s, s.capitalize()) for s in KeyStatus.values)])
 
     def __init__(self, data: QueryDict, *, organization: Organization, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)

@@ -2,9 +2,35 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from apikeys import crypto
+
+
+class KeyStatus(models.TextChoices):
+    """A key's status, worked out from its dates (``ApiKey.status`` on a row, ``ApiKeyQuerySet.with_status`` in
+    a query): revoked wins, then expired, then rotating (an old key in its grace period), else active."""
+
+    ACTIVE = "active", "Active"
+    ROTATING = "rotating", "Rotating (old key in its grace period)"
+    EXPIRED = "expired", "Expired"
+    REVOKED = "revoked", "Revoked"
+
+
+class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
+    def with_status(self, status: str) -> ApiKeyQuerySet:
+        """The keys whose ``status`` is ``status``, as one condition on the table (the same rules as
+        ``ApiKey.status``)."""
+        now = timezone.now()
+        unexpired = Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+        conditions = {
+            KeyStatus.REVOKED: Q(revoked_at__isnull=False),
+            KeyStatus.EXPIRED: Q(revoked_at__isnull=True, expires_at__lte=now),
+            KeyStatus.ROTATING: Q(revoked_at__isnull=True, rotated_at__isnull=False) & unexpired,
+            KeyStatus.ACTIVE: Q(revoked_at__isnull=True, rotated_at__isnull=True) & unexpired,
+        }
+        return self.filter(conditions[KeyStatus(status)])
 
 
 class ApiKey(models.Model):
@@ -43,6 +69,8 @@ class ApiKey(models.Model):
 
     audit_actor_type = "api_key"
 
+    objects = ApiKeyQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["organization", "-created_at"], name="apikey_org_newest")]
@@ -64,19 +92,20 @@ class ApiKey(models.Model):
         return crypto.mask(self.public_id, prefix=self.prefix, environment=self.environment)
 
     @property
-    def status(self) -> str:
-        now = timezone.now()
+    def status(self) -> KeyStatus:
+        """See ``KeyStatus``; ``ApiKeyQuerySet.with_status`` is the same rule as a query."""
         if self.revoked_at is not None:
-            return "revoked"
-        if self.expires_at is not None and self.expires_at <= now:
-            return "expired"
+            return KeyStatus.REVOKED
+        if self.expires_at is not None and self.expires_at <= timezone.now():
+            return KeyStatus.EXPIRED
         if self.rotated_at is not None:
-            return "rotating"
-        return "active"
+            return KeyStatus.ROTATING
+        return KeyStatus.ACTIVE
 
     @property
     def is_usable(self) -> bool:
-        return self.status in {"active", "rotating"}
+        """Neither revoked nor expired: the key works (active, or rotating in its grace period)."""
+        return self.status in {KeyStatus.ACTIVE, KeyStatus.ROTATING}
 
     @property
     def replacement_failed(self) -> bool:
@@ -91,4 +120,4 @@ class ApiKey(models.Model):
     @property
     def can_keep(self) -> bool:
         """A key still in its grace period whose replacement failed may go back to how it was before."""
-        return self.status == "rotating" and self.replacement_failed
+        return self.status == KeyStatus.ROTATING and self.replacement_failed

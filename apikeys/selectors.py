@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from accounts.models import Organization
 from apikeys.models import ApiKey
@@ -23,22 +22,6 @@ def organization_api_keys(
     return keys.order_by("-created_at", "-id")
 
 
-KEY_STATUSES = ("active", "rotating", "revoked", "expired")
-
-
-def _status_condition(status: str) -> Q:
-    """``ApiKey.status`` as a condition on the table: revoked wins, then expired, then rotating."""
-    now = timezone.now()
-    unexpired = Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-    conditions = {
-        "revoked": Q(revoked_at__isnull=False),
-        "expired": Q(revoked_at__isnull=True, expires_at__lte=now),
-        "rotating": Q(revoked_at__isnull=True, rotated_at__isnull=False) & unexpired,
-        "active": Q(revoked_at__isnull=True, rotated_at__isnull=True) & unexpired,
-    }
-    return conditions[status]
-
-
 def search_api_keys(
     organization: Organization, *, q: str = "", application: Application | None = None,
     environment: str | None = None, status: str | None = None,
@@ -50,7 +33,7 @@ def search_api_keys(
     if environment:
         keys = keys.filter(environment=environment)
     if status:
-        keys = keys.filter(_status_condition(status))
+        keys = keys.with_status(status)
     return keys
 
 

@@ -17,6 +17,7 @@ from apikeys import crypto
 from apikeys.models import ApiKey
 from apikeys.validators import allowed_ip_ranges
 from applications.models import Application
+from applications.services import application_get_or_create_default
 from audit.services import audit_record
 from portal import events
 from portal import scopes as scope_registry
@@ -266,3 +267,18 @@ def api_keys_purge_expired(*, batch_size: int = 1000, now: datetime | None = Non
     cutoff = (now or timezone.now()) - DEAD_KEY_RETENTION
     dead = ApiKey.objects.filter(Q(expires_at__lt=cutoff) | Q(revoked_at__lt=cutoff))
     return purge([("api keys", dead)], batch_size=batch_size, progress=progress)
+
+
+QUICK_START_APPLICATION = "Default"
+QUICK_START_KEY_NAME = "Quick start"
+
+
+@transaction.atomic
+def quick_start_key_create(*, caller: Caller) -> tuple[ApiKey, str]:
+    """The overview's first call in one click: the ``Default`` application (the one there is, or a new one) and a
+    ``test`` key with the ``READ_ONLY`` preset, each made and audited by the same services as anywhere else. A test
+    key needs no verified address. Returns ``(key, plaintext)``."""
+    application = application_get_or_create_default(caller=caller, name=QUICK_START_APPLICATION)
+    days = min(portal_settings.KEY_DEFAULT_EXPIRY_DAYS, portal_settings.KEY_MAX_EXPIRY_DAYS)
+    return api_key_create(caller=caller, application=application, name=QUICK_START_KEY_NAME,
+                          scope_preset="READ_ONLY", expires_in_days=days, environment=ApiKey.Environment.TEST)

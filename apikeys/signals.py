@@ -1,5 +1,5 @@
 """A changed or deleted API key stops being served from the shared credential cache (``portal.requestpath``);
-the keys of a former member are revoked when the remover asks for it."""
+the keys of a former member are revoked when the remover asks for it, and those of a deleted application always."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django.dispatch import receiver
 
 from accounts.events import membership_ended
 from apikeys.models import ApiKey
+from applications.events import application_deleting
 from portal import requestpath
 from portal.callers import Caller
 
@@ -31,3 +32,11 @@ def revoke_keys_of_a_former_member(sender, organization, user, actor, revoke_cre
     keys = ApiKey.objects.filter(organization=organization, created_by=user, revoked_at__isnull=True)
     revoked = [api_key_revoke(caller=caller, key=key, reason="member removed") for key in keys]
     return {"apiKeys": len(revoked)}
+
+
+@receiver(application_deleting)
+def revoke_keys_of_a_deleted_application(sender, caller: Caller, application, **kwargs) -> None:
+    """Deleting an application revokes its live keys first (each audited), so none of them keeps working."""
+    from apikeys.services import api_keys_revoke_for_application
+
+    api_keys_revoke_for_application(caller=caller, application=application, reason="application deleted")

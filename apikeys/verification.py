@@ -18,7 +18,7 @@ from apikeys.models import ApiKey
 from audit.services import audit_record
 from portal import requestpath
 from portal.conf import portal_settings
-from portal.ratelimit import Usage
+from portal.ratelimit import RateWindow as Usage  # renamed in portal.ratelimit; this module is issue 23's
 from portal.rows import fetch_row, model_from_row
 
 logger = logging.getLogger(__name__)

@@ -1,8 +1,9 @@
 """Every write to applications. Each one audits itself in its own transaction.
 
-An application owns API keys and OAuth clients, so deleting one is coordinated here, above both: its keys are
-revoked (``apikeys.services``) and its clients deleted (``oauthapps.services.clients``), each audited, before
-the application goes. ``apikeys`` and ``oauthapps`` never import each other.
+An application owns API keys and OAuth clients, which sit above it and import it, never the other way: deleting
+one sends ``applications.events.application_deleting`` inside its transaction, and the receivers of ``apikeys``
+and ``oauthapps`` revoke its keys and delete its clients (each audited) before the application goes, as
+``accounts.events.membership_ended`` does for a former member's credentials.
 """
 
 from __future__ import annotations
@@ -10,17 +11,12 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from apikeys.models import ApiKey
-from apikeys.services import api_key_create, api_keys_revoke_for_application
+from applications.events import application_deleting
 from applications.models import Application
 from audit.services import audit_record
-from oauthapps.services.clients import oauth_clients_delete_for_application
 from portal.callers import Caller
-from portal.conf import portal_settings
 
 DUPLICATE_NAME = "An application with this name already exists."
-QUICK_START_APPLICATION = "Default"
-QUICK_START_KEY_NAME = "Quick start"
 
 
 def _clean_application_fields(name: str | None, description: str | None) -> dict:
@@ -78,8 +74,7 @@ def application_update(*, caller: Caller, application: Application, name: str | 
 def application_delete(*, caller: Caller, application: Application) -> None:
     """Delete an application. Its keys are revoked first and its OAuth clients deleted (each audited), so nothing
     it held keeps working."""
-    api_keys_revoke_for_application(caller=caller, application=application, reason="application deleted")
-    oauth_clients_delete_for_application(caller=caller, application=application)
+    application_deleting.send(sender=Application, caller=caller, application=application)
     audit_record(action="application.deleted", actor=caller.audit_actor, organization=caller.organization,
                  target=application)
     application.delete()
@@ -88,14 +83,3 @@ def application_delete(*, caller: Caller, application: Application) -> None:
 def application_get_or_create_default(*, caller: Caller, name: str = "Default") -> Application:
     existing = Application.objects.filter(organization=caller.organization, name__iexact=name).first()
     return existing or application_create(caller=caller, name=name)
-
-
-@transaction.atomic
-def quick_start_key_create(*, caller: Caller) -> tuple[ApiKey, str]:
-    """The overview's first call in one click: the ``Default`` application (the one there is, or a new one) and a
-    ``test`` key with the ``READ_ONLY`` preset, each made and audited by the same services as anywhere else. A test
-    key needs no verified address. Returns ``(key, plaintext)``."""
-    application = application_get_or_create_default(caller=caller, name=QUICK_START_APPLICATION)
-    days = min(portal_settings.KEY_DEFAULT_EXPIRY_DAYS, portal_settings.KEY_MAX_EXPIRY_DAYS)
-    return api_key_create(caller=caller, application=application, name=QUICK_START_KEY_NAME,
-                          scope_preset="READ_ONLY", expires_in_days=days, environment=ApiKey.Environment.TEST)

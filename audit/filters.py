@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
+from django.db.models import Model
 from django.http import QueryDict
 
-from accounts.models import Organization
 from audit.selectors import (
     SYSTEM_ACTOR,
     organization_audit_actions,
@@ -38,7 +38,7 @@ class AuditFilterForm(ListFilterForm):
     since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, data: QueryDict, *, organization: Organization, **kwargs: Any) -> None:
+    def __init__(self, data: QueryDict, *, organization: Model, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
         self.fields["actor"].choices = [("", "Anyone"), *(
             (f"{kind}:{identifier}", label) for kind, identifier, label in organization_audit_actors(organization)

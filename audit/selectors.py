@@ -1,12 +1,12 @@
-"""Reads of the audit log. Callers pass an organization they got from the access check."""
+"""Reads of the audit log. Callers pass an organization they got from the access check (an
+``accounts.Organization``, typed as a model: audit sits below accounts and never imports it)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Max, Model, Q, QuerySet
 
-from accounts.models import Organization
 from audit.models import AuditEvent
 
 # Who an event's actor is, as the API's ``actor.type`` says it; "system" is an event nobody caused.
@@ -15,7 +15,7 @@ SYSTEM_ACTOR = "system"
 
 
 def organization_audit_events(
-    organization: Organization, *, action: str | None = None, since: datetime | None = None,
+    organization: Model, *, action: str | None = None, since: datetime | None = None,
     until: datetime | None = None, actor: tuple[str, str] | None = None, target_type: str | None = None,
     target_id: str | None = None,
 ) -> QuerySet[AuditEvent]:
@@ -47,7 +47,7 @@ def _actor_condition(kind: str, identifier: str) -> Q:
     return Q(actor_credential_type=kind, actor_credential_id=identifier)
 
 
-def organization_audit_actions(organization: Organization) -> list[str]:
+def organization_audit_actions(organization: Model) -> list[str]:
     """The distinct actions present in the organization's log, for the filter."""
     return list(
         AuditEvent.objects.filter(organization=organization)
@@ -57,7 +57,7 @@ def organization_audit_actions(organization: Organization) -> list[str]:
     )
 
 
-def organization_audit_target_types(organization: Organization) -> list[str]:
+def organization_audit_target_types(organization: Model) -> list[str]:
     """The distinct kinds of object the organization's log is about, for the filter."""
     return list(
         AuditEvent.objects.filter(organization=organization).exclude(target_type="")
@@ -67,7 +67,7 @@ def organization_audit_target_types(organization: Organization) -> list[str]:
     )
 
 
-def organization_audit_actors(organization: Organization) -> list[tuple[str, str, str]]:
+def organization_audit_actors(organization: Model) -> list[tuple[str, str, str]]:
     """Everyone and everything that acted in the organization's log, as ``(kind, id, label)``: people first
     (by the label of their newest event), then credentials. Two queries, however long the log."""
     events = AuditEvent.objects.filter(organization=organization)

@@ -72,5 +72,6 @@ def audit_guessing_refused(verdict: Verdict) -> None:
     """The first refused attempt of each window of a guessing limit (``portal.ratelimit.guard``); the rest of the
     window is not audited, so a flood of guesses cannot flood the log."""
     for refusal in verdict.refusals:
+        # "bucket": the key audit events have always stored for which counter refused ("id" or "ip").
         audit_record(action="security.rate_limited", actor=None, target_label=refusal.value[:200],
-                     metadata={"kind": refusal.kind, "bucket": refusal.bucket, "limit": refusal.rate})
+                     metadata={"kind": refusal.kind, "bucket": refusal.counter, "limit": refusal.rate})

@@ -14,7 +14,6 @@ they were found, and tell their owners.
 
 from __future__ import annotations
 
-import hmac
 import logging
 import re
 from collections.abc import Iterable, Sequence
@@ -34,10 +33,10 @@ from audit.services import audit_record
 from leaks.models import LeakReport
 from notifications.services import notify_api_key_leaked
 from oauthapps.services.tokens import oauth_access_tokens_revoke, oauth_tokens_revoke
-from oauthapps.validators import sha256
 from portal import events
 from portal.callers import Caller
 from portal.conf import portal_settings
+from portal.hashing import sha256
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +92,7 @@ def credentials_report_leaked(*, findings: Sequence[Finding], via: str) -> list[
         elif not crypto.looks_like_key(token, prefix=prefix) and TOKEN_PATTERN.match(token):
             tokens_by_checksum.setdefault(sha256(token), []).append(index)
     live = [False] * len(findings)
-    for key, indexes in _live_keys(findings, keys_by_public_id, now):
+    for key, indexes in _live_keys(findings, keys_by_public_id):
         if api_key_revoke_leaked(key=key, finding=findings[indexes[0]], via=via) is not None:
             for index in indexes:
                 live[index] = True
@@ -110,15 +109,15 @@ def _batches(values: Iterable[str]) -> Iterable[list[str]]:
         yield values[start:start + BATCH_SIZE]
 
 
-def _live_keys(findings: Sequence[Finding], by_public_id: dict[str, list[int]], now) -> Iterable[
+def _live_keys(findings: Sequence[Finding], by_public_id: dict[str, list[int]]) -> Iterable[
         tuple[ApiKey, list[int]]]:
     """Each live key among the reported ones, with the findings that hold exactly it (same hash)."""
     for batch in _batches(by_public_id):
         for key in ApiKey.objects.filter(public_id__in=batch).select_related("organization"):
-            if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
+            if not key.is_usable:
                 continue
             matching = [index for index in by_public_id[key.public_id]
-                        if hmac.compare_digest(crypto.hash_key(findings[index].token), key.key_hash)
+                        if crypto.hashes_match(crypto.hash_key(findings[index].token), key.key_hash)
                         and crypto.parse_key(findings[index].token, prefix=key.prefix).environment == key.environment]
             if matching:
                 yield key, matching
@@ -164,10 +163,11 @@ def oauth_token_revoke_leaked(*, token: AccessToken | RefreshToken, finding: Fin
     actor = LeakReporter(via)
     if isinstance(token, AccessToken):
         kind = LeakReport.Kind.ACCESS_TOKEN
-        revoked, _refresh = oauth_access_tokens_revoke(actor=actor, tokens=AccessToken.objects.filter(pk=token.pk))
+        revoked, _refresh = oauth_access_tokens_revoke(caller=Caller.system(actor=actor),
+                                                       tokens=AccessToken.objects.filter(pk=token.pk))
     else:
         kind = LeakReport.Kind.REFRESH_TOKEN
-        revoked = oauth_tokens_revoke(actor=actor, tokens=RefreshToken.objects.filter(pk=token.pk,
+        revoked = oauth_tokens_revoke(caller=Caller.system(actor=actor), tokens=RefreshToken.objects.filter(pk=token.pk,
                                                                                       revoked__isnull=True))
     if not revoked:
         return None

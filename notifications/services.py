@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import Membership, Organization, User
 from accounts.roles import Role
 from notifications.models import NotificationPreference
+from portal.callers import Caller
 from portal.conf import portal_settings
 from portal.mail import send_mail_after_commit
 from portal.models import PendingMail
@@ -63,9 +64,10 @@ def preferences_for(user: User) -> NotificationPreference:
 
 
 @transaction.atomic
-def preferences_update(*, user: User, key_expiry: bool, webhook_disabled: bool) -> NotificationPreference:
+def preferences_update(*, caller: Caller, key_expiry: bool, webhook_disabled: bool) -> NotificationPreference:
+    """The mails the person ``caller`` (``Caller.for_person``) wants."""
     preference, _ = NotificationPreference.objects.update_or_create(
-        user=user, defaults={"key_expiry": bool(key_expiry), "webhook_disabled": bool(webhook_disabled)})
+        user=caller.person, defaults={"key_expiry": bool(key_expiry), "webhook_disabled": bool(webhook_disabled)})
     return preference
 
 
@@ -114,7 +116,7 @@ def notify_webhook_endpoint_disabled(*, organization: Organization, endpoint_url
                                 "url": absolute(page)})
 
 
-def notify_api_key_leaked(*, key, where: dict[str, str]) -> PendingMail | None:
+def notify_api_key_leaked(*, key: Any, where: dict[str, str]) -> PendingMail | None:
     """To the key's maker (while a member) and the organization's owners: a security notice, always sent. Names
     the key by its public id, never its secret."""
     organization = key.organization

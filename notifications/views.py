@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from notifications.forms import NotificationPreferenceForm
 from notifications.services import SECURITY_KINDS, preferences_for, preferences_update
+from portal.callers import Caller
 from portal.forms import posted_data
 
 
@@ -20,7 +21,7 @@ def notification_preferences(request: HttpRequest) -> HttpResponse:
     form = NotificationPreferenceForm(posted_data(request), initial={
         "key_expiry": preference.key_expiry, "webhook_disabled": preference.webhook_disabled})
     if request.method == "POST" and form.is_valid():
-        preferences_update(user=request.user, **form.cleaned_data)
+        preferences_update(caller=Caller.for_person(request.user), **form.cleaned_data)
         messages.success(request, "Your notification settings have been saved.")
         return redirect("notification-preferences")
     context = {"form": form, "security_notices": list(SECURITY_KINDS.values())}

@@ -39,6 +39,7 @@ from oauthapps.services.clients import oauth_client_create, oauth_client_delete,
 from oauthapps.services.tokens import oauth_access_tokens_revoke, oauth_tokens_revoke
 from portal import scopes as scope_registry
 from portal.admin import ShowOnceAddMixin, staff_caller
+from portal.callers import Caller
 from portal.showonce import public_base_url, stash_secret
 
 AccessToken = get_access_token_model()
@@ -217,7 +218,7 @@ class AccessTokenAdmin(ReadOnlyObjectMixin, admin.ModelAdmin):
 
     @admin.action(description="Revoke selected tokens", permissions=["change"])
     def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        revoked, refreshed = oauth_access_tokens_revoke(actor=request.user, tokens=queryset)
+        revoked, refreshed = oauth_access_tokens_revoke(caller=Caller.system(actor=request.user), tokens=queryset)
         self.message_user(request, f"Revoked {revoked} access token(s) and {refreshed} refresh token(s).",
                           messages.SUCCESS)
 
@@ -241,7 +242,8 @@ class RefreshTokenAdmin(ReadOnlyObjectMixin, admin.ModelAdmin):
 
     @admin.action(description="Revoke selected tokens", permissions=["change"])
     def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        revoked = oauth_tokens_revoke(actor=request.user, tokens=queryset.filter(revoked__isnull=True))
+        revoked = oauth_tokens_revoke(caller=Caller.system(actor=request.user),
+                                      tokens=queryset.filter(revoked__isnull=True))
         self.message_user(request, f"Revoked {revoked} refresh token(s) and their access tokens.", messages.SUCCESS)
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from oauthapps import dashboard_views as views
-from oauthapps.device import DeviceView
+from oauthapps import pages as views
+from oauthapps.device_authorization import DeviceView
 
 urlpatterns = [
     path("device", DeviceView.as_view(), name="device"),

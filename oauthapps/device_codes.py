@@ -1,6 +1,7 @@
 """Device codes (RFC 8628): the user codes people type, and their status when a device polls the token endpoint.
 
-Part of the device authorization grant; the endpoints and the ``/device`` page are in ``oauthapps.device``.
+Part of the device authorization grant; its endpoint and the ``/device`` page are in
+``oauthapps.device_authorization``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from oauth2_provider.models import DeviceGrant
 from oauthlib.oauth2.rfc8628.grant_types import DeviceCodeGrant
 
 from oauthapps.models import DeviceAuthorization
+from portal.hashing import sha256
 
 DEVICE_CODE_SECONDS = 600
 SLOW_DOWN_STEP_SECONDS = 5
@@ -55,8 +57,6 @@ class DeviceCodeValidatorMixin:
         """The status of a device code for its client (RFC 8628 section 3.5), or None for an unknown code.
 
         An approved code is spent here, once: its row goes, so a second poll is ``invalid_grant``."""
-        from oauthapps.validators import sha256  # the validator module mixes this class in
-
         grant = (DeviceGrant.objects.select_related("portal", "user")
                  .filter(device_code=sha256(code or ""), client_id=client_id).first())
         if grant is None:

@@ -7,12 +7,11 @@ hash buys nothing and costs hundreds of milliseconds of CPU on every token reque
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 
 from django.contrib.auth.hashers import BasePasswordHasher, mask_hash
 
-from portal.conf import portal_settings
+from portal.hashing import keyed_hash
 
 
 class ClientSecretHasher(BasePasswordHasher):
@@ -22,8 +21,7 @@ class ClientSecretHasher(BasePasswordHasher):
         return ""  # the secret is its own randomness; the key is the pepper
 
     def encode(self, password: str, salt: str) -> str:
-        digest = hmac.new(portal_settings.HASH_KEY.encode(), f"client-secret\x00{password}".encode(),
-                          hashlib.sha256).hexdigest()
+        digest = keyed_hash(password, purpose="client-secret")  # portal.hashing, as for every stored secret
         return f"{self.algorithm}$${digest}"
 
     def decode(self, encoded: str) -> dict:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.db import models
 from oauth2_provider.models import AbstractApplication, ApplicationManager
@@ -72,14 +73,13 @@ class OAuthClient(AbstractApplication):
 
     # Every client signs its ID tokens with the portal's RSA keys (``oauthapps.signing_keys``), never with its
     # secret (which is stored hashed, so HS256 could not work): DOT's per-client ``algorithm`` column is
-    # replaced by this constant, and ``jwk_key`` (the hook DOT signs with) is the portal's current key.
+    # replaced by this constant, and ``jwk_key`` (the hook DOT signs with) is the portal's current key. The app's
+    # config hands it over, so that this module does not import the one that reads its own ``SigningKey`` table.
     algorithm = "RS256"
 
     @property
     def jwk_key(self):
-        from oauthapps.signing_keys import current_signing_key
-
-        return current_signing_key().jwk
+        return django_apps.get_app_config("oauthapps").current_signing_jwk()
 
     def get_allowed_schemes(self) -> list[str]:
         # http is registered only for loopback addresses (RedirectUriValidator); matching stays exact.

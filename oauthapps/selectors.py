@@ -6,17 +6,20 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from accounts.models import Organization
+from applications.models import Application
 from oauthapps.models import OAuthClient
 
 
-def organization_oauth_clients(organization: Organization, *, application=None) -> QuerySet[OAuthClient]:
-    clients = OAuthClient.objects.filter(organization=organization).select_related("application", "created_by")
+def organization_oauth_clients(organization: Organization, *, application: Application | None = None,
+                               ) -> QuerySet[OAuthClient]:
+    clients: QuerySet[OAuthClient] = OAuthClient.objects.filter(organization=organization).select_related(
+        "application", "created_by")
     if application is not None:
         clients = clients.filter(application=application)
     return clients.order_by("-created", "-id")
 
 
-def search_oauth_clients(organization: Organization, *, q: str = "", application=None,
+def search_oauth_clients(organization: Organization, *, q: str = "", application: Application | None = None,
                          client_type: str | None = None) -> QuerySet[OAuthClient]:
     """The organization's clients that match a search (part of the name, or the whole client id) and filters."""
     clients = organization_oauth_clients(organization, application=application)

@@ -9,6 +9,7 @@ from django.dispatch import receiver
 from oauth2_provider.models import AccessToken, Grant, get_access_token_model, get_application_model
 
 from accounts.events import membership_ended
+from applications.events import application_deleting
 from portal import requestpath
 from portal.callers import Caller
 
@@ -36,13 +37,21 @@ def revoke_tokens_of_a_former_member(sender, organization, user, actor, revoke_c
     from oauthapps.services.tokens import oauth_access_tokens_revoke
 
     tokens = AccessToken.objects.filter(user=user, binding__organization=organization)
-    revoked_tokens, revoked_refresh = oauth_access_tokens_revoke(actor=actor, tokens=tokens)
+    caller = Caller.system(organization, actor=actor)
+    revoked_tokens, revoked_refresh = oauth_access_tokens_revoke(caller=caller, tokens=tokens)
     Grant.objects.filter(user=user, binding__organization=organization).delete()
     counts = {"oauthTokens": revoked_tokens + revoked_refresh}
     if revoke_credentials:
-        caller = Caller.system(organization, actor=actor)
         clients = list(OAuthClient.objects.filter(organization=organization, created_by=user))
         for client in clients:
             oauth_client_delete(caller=caller, client=client)
         counts["oauthClients"] = len(clients)
     return counts
+
+
+@receiver(application_deleting)
+def delete_clients_of_a_deleted_application(sender, caller: Caller, application, **kwargs) -> None:
+    """Deleting an application deletes its OAuth clients (each audited, their tokens with them) before it goes."""
+    from oauthapps.services.clients import oauth_clients_delete_for_application
+
+    oauth_clients_delete_for_application(caller=caller, application=application)

@@ -22,6 +22,7 @@ from oauth2_provider.settings import oauth2_settings
 
 from audit.services import audit_record
 from oauthapps.models import SigningKey
+from portal.callers import Caller
 from portal.encryption import decrypt, encrypt, reencrypt
 
 logger = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ def published_keys() -> list[dict]:
 
 
 @transaction.atomic
-def signing_key_rotate(*, actor=None) -> tuple[SigningKey, list[SigningKey]]:
+def signing_key_rotate(*, caller: Caller) -> tuple[SigningKey, list[SigningKey]]:
     """A new key signs from now on; the keys it replaces stay published until their tokens have expired.
 
     Returns ``(new key, retired keys)``. Audited (the key ids only, never key material)."""
@@ -95,7 +96,7 @@ def signing_key_rotate(*, actor=None) -> tuple[SigningKey, list[SigningKey]]:
         key.retired_at = now
         key.save(update_fields=["retired_at"])
     new = _new_key()
-    audit_record(action="signing_key.rotated", actor=actor, target=new, target_label=new.kid,
+    audit_record(action="signing_key.rotated", actor=caller.audit_actor, target=new, target_label=new.kid,
                  metadata={"kid": new.kid, "retired": [key.kid for key in retired],
                            "retiredPublishedUntil": (now + retired_key_lifetime()).isoformat()})
     return new, retired

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 from oauth2_provider.models import AccessToken, RefreshToken
@@ -22,13 +21,9 @@ from oauthapps.client_auth import ANOTHER_CLIENT, TWO_METHODS, basic_credentials
 from oauthapps.device_codes import DeviceCodeValidatorMixin
 from oauthapps.models import SpentAuthorizationCode, TokenOrganization
 from oauthapps.oidc import OpenIDClaimsMixin
+from portal.hashing import sha256
 
 logger = logging.getLogger(__name__)
-
-
-def sha256(value: str) -> str:
-    """The checksum under which DOT stores tokens (RFC 9700 storage), and codes are remembered when spent."""
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 class PortalOAuth2Validator(OpenIDClaimsMixin, DeviceCodeValidatorMixin, OAuth2Validator):

@@ -10,9 +10,9 @@ from oauth2_provider.models import AccessToken
 from accounts.models import Membership, Organization, User
 from accounts.roles import role_ceiling
 from oauthapps.models import OAuthClient, TokenOrganization
-from oauthapps.validators import sha256
 from portal import requestpath
 from portal.callers import Caller
+from portal.hashing import sha256
 from portal.rows import db_value, fetch_row, model_from_row
 
 # Tokens are stored as SHA-256 checksums (DOT's RFC 9700 storage), so the lookup is by checksum. The token's

@@ -5,6 +5,8 @@ class PortalConfig(AppConfig):
     name = "portal"
 
     def ready(self) -> None:
+        # Registered in every process (web too), so that portal.mail may enqueue its job by name (portal.outboxes).
+        from portal import tasks  # noqa: F401
         from portal.api.observe import register_observer
         from portal.events import observe_rate_limited
         from portal.ratelimit import check_rate_settings

@@ -1,4 +1,5 @@
-"""Keyed hashing for secrets that are stored only as hashes (invitation tokens, API keys, client secrets).
+"""Hashing for secrets that are stored only as hashes: keyed (invitation tokens, API keys, client secrets) and
+plain SHA-256 (the checksums under which django-oauth-toolkit stores tokens).
 
 Pure functions: no models, no queries.
 """
@@ -19,6 +20,12 @@ def keyed_hash(value: str, *, purpose: str) -> str:
     """
     key = portal_settings.HASH_KEY.encode()
     return hmac.new(key, f"{purpose}\x00{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def sha256(value: str) -> str:
+    """The hex SHA-256 of ``value``: the checksum under which DOT stores tokens (RFC 9700 storage), and under
+    which OAuth codes are remembered when spent. Unkeyed, because DOT looks tokens up by it."""
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def new_token(nbytes: int = 32) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.db import models
 
@@ -13,7 +14,7 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[str, int], None]
 
 
-def delete_in_batches(queryset: models.QuerySet, batch_size: int) -> int:
+def delete_in_batches(queryset: models.QuerySet[Any], batch_size: int) -> int:
     """Delete the rows of ``queryset`` a batch at a time (each its own short transaction); return how many."""
     removed = 0
     while True:
@@ -24,7 +25,7 @@ def delete_in_batches(queryset: models.QuerySet, batch_size: int) -> int:
         removed += len(ids)
 
 
-def purge(plan: Iterable[tuple[str, models.QuerySet]], *, batch_size: int,
+def purge(plan: Iterable[tuple[str, models.QuerySet[Any]]], *, batch_size: int,
           progress: Progress | None = None) -> dict[str, int]:
     """Delete each ``(kind, queryset)`` of ``plan`` in batches, in order; return the number removed of each kind."""
     if batch_size < 1:

@@ -11,7 +11,7 @@ again with backoff, and ``manage.py send_pending_mail`` sends every kept mail at
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from portal import jobs
+from portal import outboxes
 from portal.encryption import decrypt, encrypt
 from portal.models import PendingMail
 
@@ -39,12 +39,10 @@ def send_mail_after_commit(*, subject: str, body: str, to: list[str], html: str 
 
 
 def _enqueue(pending_id: int) -> None:
-    from portal.tasks import send_mail
-
-    jobs.send(send_mail, pending_id)
+    outboxes.send("portal.tasks.send_mail", pending_id)  # by name: portal.tasks imports this module
 
 
-def _claimable(now) -> Q:
+def _claimable(now: datetime) -> Q:
     return Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - timedelta(seconds=CLAIM_SECONDS))
 
 

@@ -1,7 +1,8 @@
 """Rates, and the limits against guessing.
 
 - Rates are written ``<count>/<period>`` (``100/m``, ``1000/h``, ``10/5m``); ``check_rate_settings`` stops start-up
-  on a malformed one. ``Usage`` is one counted bucket, as the API's headers show it.
+  on a malformed one. ``RateWindow`` is one counter's current window (its limit, how many it counted, the
+  seconds left), as the API's headers show it.
 - Against guessing: failed client authentications (token endpoint and ``POST /api/v1/auth``, one set of counters)
   and failed sign-ins, per identifier and per client IP, counted by django-ratelimit through its public API
   (``django_ratelimit.core.get_usage``) in its cache (``RATELIMIT_USE_CACHE``). When the cache is down these fail
@@ -54,12 +55,17 @@ def check_rate_settings() -> None:
 
 def parse_rate(rate: str) -> tuple[int, int]:
     """``(count, period in seconds)`` of a rate checked by ``check_rate_settings``: ``"10/5m"`` is ``(10, 300)``."""
-    count, multiplier, unit = RATE_PATTERN.match(rate).groups()
+    match = RATE_PATTERN.match(rate)
+    if match is None:
+        raise ValueError(f"Not a rate: {rate!r}")
+    count, multiplier, unit = match.groups()
     return int(count), int(multiplier or 1) * PERIOD_SECONDS[unit]
 
 
 @dataclass(frozen=True)
-class Usage:
+class RateWindow:
+    """One rate-limit counter in its current window: the limit, what it has counted, the seconds until it ends."""
+
     limit: int
     count: int
     seconds_left: int
@@ -81,8 +87,8 @@ class Usage:
         }
 
 
-def count(request: HttpRequest, *, group: str, value: str, rate: str, increment: bool = True) -> Usage:
-    """Count (or only read) one of django-ratelimit's buckets. Raises ``LimiterUnavailable`` when the cache fails."""
+def count(request: HttpRequest, *, group: str, value: str, rate: str, increment: bool = True) -> RateWindow:
+    """Count (or only read) one of django-ratelimit's counters. Raises ``LimiterUnavailable`` when the cache fails."""
     try:
         usage = get_usage(request, group=group, key=lambda _group, _request: value, rate=rate,
                           increment=increment)
@@ -90,7 +96,7 @@ def count(request: HttpRequest, *, group: str, value: str, rate: str, increment:
         raise LimiterUnavailable(str(exc)) from exc
     if usage is None or usage["time_left"] < 0:
         raise LimiterUnavailable("the cache did not return a count")
-    return Usage(limit=usage["limit"], count=usage["count"], seconds_left=usage["time_left"])
+    return RateWindow(limit=usage["limit"], count=usage["count"], seconds_left=usage["time_left"])
 
 
 # Against guessing ----------------------------------------------------------------------------------------
@@ -105,10 +111,10 @@ GUARDS = {
 
 @dataclass(frozen=True)
 class Refusal:
-    """The first refused attempt of a bucket's window: the view that refuses it writes the audit event."""
+    """The first refused attempt of a counter's window: the view that refuses it writes the audit event."""
 
     kind: str
-    bucket: str  # "id" or "ip"
+    counter: str  # which of the guard's two counters refused: "id" (the identifier's) or "ip"
     value: str
     rate: str
 
@@ -119,7 +125,7 @@ class Verdict:
 
     ``unavailable``: the counters cannot be read, refuse with 503 (``Retry-After: SERVICE_RETRY_SECONDS``): guessing
     must never get cheaper because the cache is down. ``wait``: seconds to wait, refuse with 429. ``refusals``:
-    buckets refused for the first time this window, to audit."""
+    counters refused for the first time this window, to audit."""
 
     unavailable: bool = False
     wait: int | None = None
@@ -130,7 +136,7 @@ class Verdict:
         return not self.unavailable and self.wait is None
 
 
-def _buckets(kind: str, identifier: str, request: HttpRequest) -> list[tuple[str, str, str]]:
+def _counters(kind: str, identifier: str, request: HttpRequest) -> list[tuple[str, str, str]]:
     per_identifier, per_ip, _label = GUARDS[kind]
     return [
         (f"guard:{kind}:id", identifier.strip().lower()[:200], getattr(portal_settings, per_identifier)),
@@ -142,21 +148,21 @@ def guard(request: HttpRequest, *, kind: str, identifier: str) -> Verdict:
     """The guessing guard of sign-in, ``/oauth/token/`` and ``POST /api/v1/auth``: may this attempt be tried?"""
     waits, refusals = [], []
     try:
-        for group, value, rate in _buckets(kind, identifier, request):
+        for group, value, rate in _counters(kind, identifier, request):
             usage = count(request, group=group, value=value, rate=rate, increment=False)
             if usage.count >= usage.limit:
                 waits.append(usage.retry_after)
                 if count(request, group=f"{group}:refused", value=value, rate=rate).count == 1:
-                    refusals.append(Refusal(kind=kind, bucket=group.rsplit(":", 1)[-1], value=value, rate=rate))
+                    refusals.append(Refusal(kind=kind, counter=group.rsplit(":", 1)[-1], value=value, rate=rate))
     except LimiterUnavailable:
         return Verdict(unavailable=True)
     return Verdict(wait=max(waits) if waits else None, refusals=refusals)
 
 
 def record_failure(request: HttpRequest, *, kind: str, identifier: str) -> None:
-    """Count one failed attempt in the identifier's and the client IP's buckets (logged when the cache is down)."""
+    """Count one failed attempt in the identifier's and the client IP's counters (logged when the cache is down)."""
     try:
-        for group, value, rate in _buckets(kind, identifier, request):
+        for group, value, rate in _counters(kind, identifier, request):
             count(request, group=group, value=value, rate=rate)
     except LimiterUnavailable:
         logger.error("Could not count a failed %s: the cache is unreachable", GUARDS[kind][2])

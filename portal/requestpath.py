@@ -65,7 +65,8 @@ from django.utils.module_loading import import_string
 from portal.callers import Caller
 from portal.conf import portal_settings
 from portal.net import client_ip
-from portal.ratelimit import Usage, parse_rate
+from portal.ratelimit import RateWindow as Usage  # renamed there; this module is issue 23's
+from portal.ratelimit import parse_rate
 
 logger = logging.getLogger(__name__)
 

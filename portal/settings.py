@@ -9,7 +9,19 @@ import os
 import sys
 from pathlib import Path
 
-from portal.env import database_from_url, env_bool, env_int, env_list, required_unless_debug
+from portal.conf import DEFAULTS as PORTAL_DEFAULTS
+from portal.env import (
+    database_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_overrides,
+    read_bool,
+    read_int,
+    read_int_list,
+    read_str,
+    required_unless_debug,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 TESTING = "pytest" in sys.modules or (len(sys.argv) > 1 and sys.argv[1] == "test")
@@ -46,7 +58,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
 if TESTING:
     ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
 
-PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://localhost:8000").rstrip("/")
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", PORTAL_DEFAULTS["BASE_URL"]).rstrip("/")
 CSRF_TRUSTED_ORIGINS = [PORTAL_BASE_URL]
 
 INSTALLED_APPS = [
@@ -76,6 +88,7 @@ INSTALLED_APPS = [
     "webhooks",
     "notifications",
     "usage",
+    "dashboard",  # the top floor: pages that read several features; no models
 ]
 
 MIDDLEWARE = [
@@ -324,7 +337,7 @@ X_FRAME_OPTIONS = "DENY"  # for browsers without CSP level 2; frame-ancestors be
 # Content-Security-Policy on every response (django-csp): scripts and styles only from the portal's own static
 # files (no inline script, style or style attribute in any template), no plugins, no <base>, never framed.
 # form-action is 'self': the consent page adds its client's redirect URIs, where browsers follow the redirect
-# after the form is posted (oauthapps.views.ConsentView). The API docs page adds data: images (ApiDocsView).
+# after the form is posted (oauthapps.endpoints.ConsentView). The API docs page adds data: images (ApiDocsView).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -351,30 +364,29 @@ if not DEBUG:
     # Behind a TLS-terminating proxy that sets this header.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# The portal's own settings, read through portal.conf.portal_settings.
+# The portal's own settings, read through portal.conf.portal_settings. Their defaults are written once, in
+# portal.conf.DEFAULTS: a PORTAL_* variable sets its key only when it is set.
 PORTAL = {
-    "KEY_PREFIX": os.environ.get("PORTAL_KEY_PREFIX", "dp"),
     "HASH_KEY": PORTAL_HASH_KEY,
     "ENCRYPTION_KEYS": PORTAL_ENCRYPTION_KEYS,
     "BASE_URL": PORTAL_BASE_URL,
-    "RATELIMITS_ENABLED": env_bool("PORTAL_RATELIMITS", True),
-    "CREDENTIAL_CACHE_SECONDS": env_int("PORTAL_CREDENTIAL_CACHE_SECONDS", 60),
-    "TRUSTED_PROXY_COUNT": env_int("PORTAL_TRUSTED_PROXY_COUNT", 0),
-    "API_READ_RATE": os.environ.get("PORTAL_API_READ_RATE", "100/m"),
-    "API_WRITE_RATE": os.environ.get("PORTAL_API_WRITE_RATE", "100/m"),
-    # Staff need a second factor for /admin/ (contract section 9).
+    # Staff need a second factor for /admin/ (contract section 9); not by default in debug.
     "ADMIN_REQUIRE_MFA": env_bool("PORTAL_ADMIN_REQUIRE_MFA", not DEBUG),
-    "SECRET_SCANNING_KEYS_URL": os.environ.get(
-        "PORTAL_SECRET_SCANNING_KEYS_URL", "https://api.github.com/meta/public_keys/secret_scanning"
-    ).strip(),
-    "WEBHOOKS_ALLOW_PRIVATE": env_bool("PORTAL_WEBHOOKS_ALLOW_PRIVATE", False),
-    **({"WEBHOOK_RETRY_SCHEDULE": [int(s) for s in env_list("PORTAL_WEBHOOK_RETRY_SCHEDULE", "")]}
-       if os.environ.get("PORTAL_WEBHOOK_RETRY_SCHEDULE") else {}),
-    **({"WEBHOOK_TIMEOUT_SECONDS": env_int("PORTAL_WEBHOOK_TIMEOUT_SECONDS", 10)}
-       if os.environ.get("PORTAL_WEBHOOK_TIMEOUT_SECONDS") else {}),
-    "USAGE_ENABLED": env_bool("PORTAL_USAGE", True),
     # Tests write usage batches themselves (usage.recorder.recorder.flush()), inside their transaction.
     "USAGE_BACKGROUND_FLUSH": not TESTING,
+    **env_overrides({
+        "KEY_PREFIX": ("PORTAL_KEY_PREFIX", read_str),
+        "RATELIMITS_ENABLED": ("PORTAL_RATELIMITS", read_bool),
+        "CREDENTIAL_CACHE_SECONDS": ("PORTAL_CREDENTIAL_CACHE_SECONDS", read_int),
+        "TRUSTED_PROXY_COUNT": ("PORTAL_TRUSTED_PROXY_COUNT", read_int),
+        "API_READ_RATE": ("PORTAL_API_READ_RATE", read_str),
+        "API_WRITE_RATE": ("PORTAL_API_WRITE_RATE", read_str),
+        "SECRET_SCANNING_KEYS_URL": ("PORTAL_SECRET_SCANNING_KEYS_URL", read_str),
+        "WEBHOOKS_ALLOW_PRIVATE": ("PORTAL_WEBHOOKS_ALLOW_PRIVATE", read_bool),
+        "WEBHOOK_RETRY_SCHEDULE": ("PORTAL_WEBHOOK_RETRY_SCHEDULE", read_int_list),
+        "WEBHOOK_TIMEOUT_SECONDS": ("PORTAL_WEBHOOK_TIMEOUT_SECONDS", read_int),
+        "USAGE_ENABLED": ("PORTAL_USAGE", read_bool),
+    }),
 }
 RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_CACHE_PREFIX = "rl:"
@@ -515,7 +527,7 @@ OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
     "ID_TOKEN_EXPIRE_SECONDS": 3600,
-    # Device authorization grant (RFC 8628): seconds a device waits between polls (oauthapps.device).
+    # Device authorization grant (RFC 8628): seconds a device waits between polls (oauthapps.device_authorization).
     "DEVICE_FLOW_INTERVAL": 5,
     "REQUEST_APPROVAL_PROMPT": "force",
 }

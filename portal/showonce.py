@@ -27,7 +27,7 @@ def public_base_url(request: HttpRequest) -> str:
     (The host was checked against ``ALLOWED_HOSTS`` before any view ran.)"""
     if settings.DEBUG:
         return f"{request.scheme}://{request.get_host()}"
-    return portal_settings.BASE_URL.rstrip("/")
+    return str(portal_settings.BASE_URL).rstrip("/")
 
 
 def stash_secret(request: HttpRequest, payload: dict[str, Any]) -> None:
@@ -44,7 +44,7 @@ def pop_secret(request: HttpRequest, *, kind: str, organization: str | None = No
     if not ciphertext:
         return None
     try:
-        payload = json.loads(decrypt(ciphertext))
+        payload: dict[str, Any] = json.loads(decrypt(ciphertext))
     except (DecryptionError, ValueError):
         del request.session[SESSION_KEY]
         return None

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.core.management import call_command
 from django.db import InterfaceError, OperationalError
 
-from portal import jobs, mail
+from portal import mail, outboxes
 
 # Every job: a database that does not answer is retried with backoff, and logged by Celery each time.
 RETRY = {"autoretry_for": (OperationalError, InterfaceError), "retry_backoff": True, "retry_backoff_max": 600,
@@ -22,7 +22,7 @@ def send_mail(pending_id: int) -> None:
 def send_due_mail() -> None:
     """The sweep: mails a failed backend, a lost message or a dead worker left behind."""
     for pending_id in mail.due_mail_ids():
-        jobs.send(send_mail, pending_id)
+        outboxes.send(send_mail, pending_id)
 
 
 @shared_task(acks_late=True)

@@ -8,11 +8,12 @@ urlpatterns = [
     path("", include("portal.api.urls")),
     path("", include("oauthapps.urls")),
     path("", include("accounts.urls")),
-    path("", include("audit.urls")),
     path("", include("applications.urls")),
     path("", include("apikeys.urls")),
     path("", include("oauthapps.dashboard_urls")),
     path("", include("webhooks.urls")),
     path("", include("notifications.urls")),
     path("", include("usage.urls")),
+    # The top floor last: its "orgs/<slug>/" must not shadow the fixed addresses above (orgs/new/).
+    path("", include("dashboard.urls")),
 ]

@@ -35,8 +35,8 @@ def _empty_usage_buffer():
 def flush_usage():
     """``flush_usage()`` writes the usage gathered so far, as each process's thread does every second, and (with
     Redis) moves it into the database as the scheduled roll-up does."""
-    from usage.jobs import usage_rollup
     from usage.recorder import recorder
+    from usage.services import usage_rollup
 
     def _flush() -> None:
         recorder.flush()

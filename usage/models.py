@@ -1,7 +1,7 @@
 """Usage counts per credential and time bucket, and the request log.
 
 Both tables are written in batches by ``usage.recorder`` (never one row per request) and pruned by
-``usage.jobs.usage_prune``: minute buckets after 48 hours, hour buckets after 90 days, day buckets after two
+``usage.services.usage_prune``: minute buckets after 48 hours, hour buckets after 90 days, day buckets after two
 years, log rows after 7 days.
 
 ``application_id`` is copied from the credential (a key or client never changes application) so that an

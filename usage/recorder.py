@@ -11,7 +11,7 @@ A batch that cannot be written (the database is down) is kept for the next flush
 log rows, beyond which the oldest are dropped (and the loss logged) rather than letting memory grow.
 
 With Redis, the same thread of whichever process takes a Redis lock first also rolls the counts into the
-database once a minute (``usage.jobs.rollup_if_due``), so the dashboard is current without a scheduler; the
+database once a minute (``usage.services.rollup_if_due``), so the dashboard is current without a scheduler; the
 scheduled job does the same, and the two never count a batch twice.
 
 The thread is started by the first request of each process, so a forked gunicorn worker starts its own.
@@ -32,7 +32,7 @@ from django.http import HttpRequest, HttpResponse
 from portal.conf import portal_settings
 from portal.net import client_ip
 from portal.scrub import scrub_keys
-from usage.jobs import rollup_if_due
+from usage.services import rollup_if_due
 from usage.store import Bucket, outcome_of, store_counts, write_logs
 
 logger = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 """Where batches of counts and log rows go: the database (one multi-row upsert or insert per batch) or, with
-``REDIS_URL``, Redis for the counts (one pipelined round trip per batch), which ``usage.jobs.usage_rollup``
+``REDIS_URL``, Redis for the counts (one pipelined round trip per batch), which ``usage.services.usage_rollup``
 moves into the database.
 
 Why Redis for counts when it is there: every worker of every host writes the same few rows (the current

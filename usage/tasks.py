@@ -1,19 +1,19 @@
 """Usage jobs: roll the counts the processes gathered in Redis into the database, and prune what is kept no longer.
-Both are idempotent (``usage.jobs``): a roll-up applies each batch at most once, and pruning deletes what is old."""
+Both are idempotent (``usage.services``): a roll-up applies each batch at most once, and pruning deletes what is old."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
 from portal.tasks import RETRY
-from usage import jobs
+from usage import services
 
 
 @shared_task(acks_late=True, **RETRY)
 def rollup() -> None:
-    jobs.usage_rollup()
+    services.usage_rollup()
 
 
 @shared_task(acks_late=True, **RETRY)
 def prune() -> None:
-    jobs.usage_prune()
+    services.usage_prune()

@@ -7,6 +7,9 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         from portal.events import event_published
+
+        # Registered in every process, so that the services may enqueue its jobs by name (portal.outboxes).
+        from webhooks import tasks  # noqa: F401
         from webhooks.outbox import record_event
 
         # The event row is written in the publishing service's own transaction (portal.events, webhooks.outbox).

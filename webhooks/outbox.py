@@ -2,7 +2,7 @@
 
 ``record_event`` listens to ``portal.events``. In the publisher's transaction it asks one question, "does an
 enabled endpoint of this organization take this type?", and only if one does, it builds ``data`` and writes one
-``WebhookEvent`` row. On commit it asks for the sweep (``portal.jobs.kick``: many events, one message); the
+``WebhookEvent`` row. On commit it asks for the sweep (``portal.outboxes.kick``: many events, one message); the
 worker then makes a delivery per endpoint (``services.event_fan_out``) and sends them. A change that rolls
 back takes its row with it, and nothing was asked of the worker.
 
@@ -23,7 +23,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from portal import jobs
+from portal import outboxes
 from portal.events import Event
 from portal.rows import db_value
 from webhooks import signing
@@ -74,7 +74,5 @@ def record_event(sender: str, event: Event, **kwargs: Any) -> None:
 
 def kick_sweep() -> None:
     """New rows are waiting: ask for the sweep (``deliver_due``), which fans them out and hands them to the
-    worker. One message for a burst of events (``portal.jobs.kick``)."""
-    from webhooks.tasks import deliver_due
-
-    jobs.kick(deliver_due)
+    worker. One message for a burst of events (``portal.outboxes.kick``)."""
+    outboxes.kick("webhooks.tasks.deliver_due")

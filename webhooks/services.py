@@ -6,7 +6,7 @@ have verified their address (contract section 11). Each audits itself in its tra
 event as one row (``webhooks.outbox``); the sweep (``deliver_due``, asked for on commit and run on a schedule) fans
 each new event out into a delivery per endpoint (``event_fan_out``) and hands the worker every delivery that is due
 (``delivery_attempt``), so whatever a lost message or a dead worker left pending is found again, nothing is lost
-and nothing is sent twice for one attempt (a worker takes a delivery with ``portal.jobs.claim`` before it sends).
+and nothing is sent twice for one attempt (a worker takes a delivery with ``portal.outboxes.claim`` before it sends).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.verification import require_verified_email
 from audit.services import audit_record
-from portal import jobs
+from portal import outboxes
 from portal.callers import Caller
 from portal.conf import portal_settings
 from portal.encryption import decrypt, encrypt
@@ -162,11 +162,9 @@ def signing_secrets(endpoint: WebhookEndpoint, now=None) -> list[str]:
 
 
 def _enqueue(delivery_ids: list[int], countdown: float | None = None) -> None:
-    """Hand deliveries to the worker (``portal.jobs.send``: the request does not wait for the broker)."""
-    from webhooks.tasks import deliver
-
-    for delivery_id in delivery_ids:
-        jobs.send(deliver, delivery_id, countdown=countdown)
+    """Hand deliveries to the worker (``portal.outboxes.send``: the request does not wait for the broker)."""
+    for delivery_id in delivery_ids:  # by name: webhooks.tasks imports this module
+        outboxes.send("webhooks.tasks.deliver", delivery_id, countdown=countdown)
 
 
 def event_fan_out(event_pk: int) -> None:
@@ -234,7 +232,7 @@ def _lease_seconds() -> float:
 
 def delivery_attempt(delivery_id: int) -> WebhookAttempt | None:
     """One attempt of a delivery (the ``deliver`` job). Idempotent: nothing happens unless the delivery is due."""
-    if not jobs.claim(WebhookDelivery, delivery_id, _lease_seconds()):
+    if not outboxes.claim(WebhookDelivery, delivery_id, _lease_seconds()):
         return None
     delivery = WebhookDelivery.objects.select_related("event", "endpoint", "endpoint__organization").filter(
         pk=delivery_id).first()
@@ -310,7 +308,7 @@ def deliver_due(limit: int = 1000) -> int:
     for event_pk in (WebhookEvent.objects.filter(fanned_out_at__isnull=True).order_by("created_at")
                      .values_list("pk", flat=True)[:limit]):
         event_fan_out(event_pk)
-    ids = jobs.due_ids(WebhookDelivery, limit)
+    ids = outboxes.due_ids(WebhookDelivery, limit)
     _enqueue(ids)
     return len(ids)
 

@@ -7,31 +7,12 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import selectors, services
+from accounts import selectors
+from accounts.api.serializers import InvitationOutput, MemberOutput
+from accounts.invitations import services as invitation_services
+from accounts.memberships import services as membership_services
 from accounts.roles import Role
 from portal.api.base import PortalAPIView, StrictInputSerializer
-from portal.api.fields import IsoDateTimeField
-
-
-class MemberUserOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    email = serializers.EmailField()
-
-
-class MemberOutput(serializers.Serializer):
-    id = serializers.IntegerField(source="pk")
-    user = MemberUserOutput()
-    role = serializers.ChoiceField(choices=Role.values)
-    joinedAt = IsoDateTimeField(source="created_at")  # noqa: N815 (the API's own field name)
-
-
-class InvitationOutput(serializers.Serializer):
-    """An invitation; its token goes only by e-mail, to the person invited."""
-
-    id = serializers.IntegerField(source="pk")
-    email = serializers.EmailField()
-    role = serializers.ChoiceField(choices=Role.values)
-    expiresAt = IsoDateTimeField(source="expires_at")  # noqa: N815
 
 
 class MemberListView(PortalAPIView):
@@ -49,7 +30,7 @@ class MemberDetailView(PortalAPIView):
     @extend_schema(summary="Remove a member", responses={204: None})
     def delete(self, request: Request, membership_id: int) -> Response:
         membership = selectors.access_membership_by_id(self.caller, membership_id)
-        services.membership_remove(caller=self.caller, membership=membership)
+        membership_services.membership_remove(caller=self.caller, membership=membership)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -64,7 +45,7 @@ class InvitationCreateView(PortalAPIView):
     @extend_schema(summary="Invite someone by e-mail", request=InvitationInput, responses={201: InvitationOutput})
     def post(self, request: Request) -> Response:
         data = self.validated(InvitationInput, request)
-        invitation, _token = services.invitation_create(
+        invitation, _token = invitation_services.invitation_create(
             caller=self.caller, email=data["email"], role=data["role"],
         )
         return Response(InvitationOutput(invitation).data, status=status.HTTP_201_CREATED)

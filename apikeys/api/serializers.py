@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from apikeys.models import ApiKey
+from apikeys.models import ApiKey, KeyStatus
 from portal.api.base import StrictInputSerializer
 from portal.api.fields import IsoDateTimeField, PresetNameField, ScopeNameField
 
@@ -18,7 +18,7 @@ class ApiKeyOutput(serializers.Serializer):
     environment = serializers.ChoiceField(choices=ApiKey.Environment.values)
     prefix = serializers.CharField(source="masked", help_text="The key's public part, to recognize it.")
     scopes = serializers.ListField(child=serializers.CharField())
-    status = serializers.ChoiceField(choices=["active", "rotating", "expired", "revoked"])
+    status = serializers.ChoiceField(choices=KeyStatus.values)
     expiresAt = IsoDateTimeField(source="expires_at", allow_null=True)  # noqa: N815
     rateLimitPerMinute = serializers.IntegerField(source="rate_limit_per_minute", allow_null=True)  # noqa: N815
     allowedIps = serializers.ListField(source="allowed_ips", child=serializers.CharField())  # noqa: N815

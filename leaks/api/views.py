@@ -25,7 +25,7 @@ from portal.api.errors import RateLimited, ServiceUnavailable
 from portal.api.schema import error_responses
 from portal.conf import portal_settings
 from portal.net import client_ip
-from portal.ratelimit import LimiterUnavailable, Usage, count
+from portal.ratelimit import LimiterUnavailable, RateWindow, count
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ class CredentialRevokeView(APIView):
                                   via=LeakReport.Via.PUBLIC)
         return Response(REVOKE_ACCEPTED, status=status.HTTP_202_ACCEPTED)
 
-    def count_request(self, request: Request) -> Usage | None:
+    def count_request(self, request: Request) -> RateWindow | None:
         """Every request counts, refused or not. A cache outage lets revocations through (fail open, logged): the
         endpoint tells nothing, so the limit guards the database, not a secret."""
         try:

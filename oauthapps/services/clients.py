@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import secrets
+from collections.abc import Callable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -11,6 +13,7 @@ from django.db import transaction
 from accounts.verification import require_verified_email
 from applications.models import Application
 from audit.services import audit_record
+from oauthapps.api.serializers import OAuthClientOutput
 from oauthapps.models import ACCESS_TOKEN_FORMATS, DEVICE_CODE_GRANT, DOT_GRANT_NAMES, OAuthClient, PluginCredential
 from oauthapps.redirects import clean_redirect_uris
 from oauthapps.server import GRANT_TYPES
@@ -80,9 +83,7 @@ def _clean_name(name: str | None) -> str:
 
 
 @functools.cache
-def _client_shape():
-    from oauthapps.api.views import OAuthClientOutput
-
+def _client_shape() -> Callable[[Any], dict[str, Any]]:
     return events.api_shape(OAuthClientOutput)
 
 

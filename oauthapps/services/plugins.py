@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -24,14 +23,15 @@ PLUGIN_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
 
 
 @transaction.atomic
-def plugin_provision(*, organization, name: str, scopes: list[str], actor: Any = None
-                     ) -> tuple[PluginCredential, str, bool]:
+def plugin_provision(*, caller: Caller, name: str, scopes: list[str]) -> tuple[PluginCredential, str, bool]:
     """An internal plugin's client-credentials client, made once. Returns ``(credential, secret, created)``.
 
     The plugin's secret is the one secret the portal keeps readable (encrypted with ``PORTAL_ENCRYPTION_KEYS``):
     a redeploy of the plugin needs it again. Provisioning a name that exists makes nothing and returns the
-    existing client's secret; the same name in another organization is refused.
+    existing client's secret; the same name in another organization is refused. ``caller`` acts in the plugin's
+    organization (a command: ``Caller.system(organization)``).
     """
+    organization = caller.organization
     name = (name or "").strip()
     if not PLUGIN_NAME_PATTERN.match(name):
         raise ValidationError({"name": ["Use 1 to 60 lower-case letters, digits, '-' or '_', starting with a letter "
@@ -41,7 +41,6 @@ def plugin_provision(*, organization, name: str, scopes: list[str], actor: Any =
         if existing.client.organization_id != organization.pk:
             raise ValidationError({"name": [f"The plugin {name!r} is already provisioned for another organization."]})
         return existing, decrypt(existing.encrypted_secret), False
-    caller = Caller.system(organization, actor=actor)
     application = application_get_or_create_default(caller=caller, name=PLUGIN_APPLICATION_NAME)
     client, secret = oauth_client_create(caller=caller, application=application, name=name,
                                          client_type=OAuthClient.CLIENT_CONFIDENTIAL,

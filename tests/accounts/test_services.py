@@ -9,12 +9,16 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from accounts import services
+from accounts.invitations.services import invitation_accept, invitation_create, invitation_revoke
+from accounts.memberships.services import membership_change_role, membership_remove
 from accounts.models import Invitation, Membership, Organization, User
+from accounts.organizations.services import organization_create, organization_reinstate, organization_suspend
+from accounts.people.services import user_signup
 from accounts.roles import Role
 from accounts.selectors import OrgAccess, access_organization_by_slug
 from audit.context import RequestContext, reset_request_context, set_request_context
 from audit.models import AuditEvent
+from portal.callers import Caller
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +42,7 @@ def request_context() -> Iterator[RequestContext]:
 
 
 def invite(by: User, org: Organization, email: str = "new@example.com", role: str = Role.DEVELOPER) -> str:
-    _invitation, token = services.invitation_create(caller=access(by, org).caller, email=email, role=role)
+    _invitation, token = invitation_create(caller=access(by, org).caller, email=email, role=role)
     return token
 
 
@@ -49,7 +53,7 @@ def test_organization_create_makes_the_owner_a_member_and_audits_both():
     owner = UserFactory()
     actor = UserFactory()
 
-    organization = services.organization_create(name="Initech", owner=owner, actor=actor)
+    organization = organization_create(caller=Caller.for_person(actor), name="Initech", owner=owner)
 
     assert organization.slug == "initech"
     assert list(organization.memberships.values_list("user__email", "role")) == [(owner.email, Role.OWNER)]
@@ -61,7 +65,7 @@ def test_organization_create_makes_the_owner_a_member_and_audits_both():
 
 
 def test_organization_created_by_a_command_is_audited_as_system():
-    organization = services.organization_create(name="Initech", owner=UserFactory(), actor=None)
+    organization = organization_create(caller=Caller.system(), name="Initech", owner=UserFactory())
 
     event = AuditEvent.objects.get(action="organization.created", organization=organization)
     assert event.actor_user is None
@@ -70,18 +74,18 @@ def test_organization_created_by_a_command_is_audited_as_system():
 
 def test_organization_slug_is_derived_and_made_unique():
     owner = UserFactory()
-    first = services.organization_create(name="Acme Widgets", owner=owner, actor=owner)
-    second = services.organization_create(name="Acme Widgets", owner=owner, actor=owner)
+    first = organization_create(caller=Caller.for_person(owner), name="Acme Widgets", owner=owner)
+    second = organization_create(caller=Caller.for_person(owner), name="Acme Widgets", owner=owner)
 
     assert (first.slug, second.slug) == ("acme-widgets", "acme-widgets-2")
 
 
 def test_an_explicit_slug_that_is_taken_is_refused():
     owner = UserFactory()
-    services.organization_create(name="Acme", owner=owner, actor=owner, slug="acme")
+    organization_create(caller=Caller.for_person(owner), name="Acme", owner=owner, slug="acme")
 
     with pytest.raises(ValidationError) as error:
-        services.organization_create(name="Other", owner=owner, actor=owner, slug="acme")
+        organization_create(caller=Caller.for_person(owner), name="Other", owner=owner, slug="acme")
 
     assert "taken" in str(error.value)
     assert Organization.objects.filter(name="Other").count() == 0
@@ -89,11 +93,11 @@ def test_an_explicit_slug_that_is_taken_is_refused():
 
 def test_an_organization_needs_a_name():
     with pytest.raises(ValidationError):
-        services.organization_create(name="   ", owner=UserFactory(), actor=None)
+        organization_create(caller=Caller.system(), name="   ", owner=UserFactory())
 
 
 def test_signup_creates_the_user_and_a_personal_organization_they_own():
-    user, organization = services.user_signup(email="Ada@Example.com", password="a-long-password-1", full_name="Ada")
+    user, organization = user_signup(email="Ada@Example.com", password="a-long-password-1", full_name="Ada")
 
     assert user.email == "ada@example.com"
     assert user.check_password("a-long-password-1")
@@ -103,10 +107,10 @@ def test_signup_creates_the_user_and_a_personal_organization_they_own():
 
 
 def test_signup_with_an_email_that_exists_in_another_case_is_refused():
-    services.user_signup(email="ada@example.com", password="a-long-password-1")
+    user_signup(email="ada@example.com", password="a-long-password-1")
 
     with pytest.raises(ValidationError):
-        services.user_signup(email="ADA@example.com", password="a-long-password-1")
+        user_signup(email="ADA@example.com", password="a-long-password-1")
 
     assert User.objects.count() == 1
 
@@ -118,14 +122,14 @@ def test_suspend_and_reinstate_are_audited_once_even_when_repeated(org, django_c
     staff = UserFactory(is_staff=True)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.organization_suspend(organization=org, actor=staff)
-        services.organization_suspend(organization=org, actor=staff)
+        organization_suspend(caller=Caller.system(org, actor=staff))
+        organization_suspend(caller=Caller.system(org, actor=staff))
     org.refresh_from_db()
     assert org.is_suspended
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.organization_reinstate(organization=org, actor=staff)
-        services.organization_reinstate(organization=org, actor=staff)
+        organization_reinstate(caller=Caller.system(org, actor=staff))
+        organization_reinstate(caller=Caller.system(org, actor=staff))
     org.refresh_from_db()
     assert not org.is_suspended
 
@@ -134,7 +138,7 @@ def test_suspend_and_reinstate_are_audited_once_even_when_repeated(org, django_c
 
 
 def test_suspension_reason_is_kept_in_the_audit_metadata(org):
-    services.organization_suspend(organization=org, actor=None, reason="unpaid invoices")
+    organization_suspend(caller=Caller.system(org), reason="unpaid invoices")
 
     assert events("organization.suspended")[0].metadata == {"reason": "unpaid invoices"}
 
@@ -163,7 +167,7 @@ def test_accepting_an_invitation_makes_a_member_with_the_invited_role(org, owner
     token = invite(owner, org, email="new@example.com", role=Role.VIEWER)
     newcomer = UserFactory(email="new@example.com")
 
-    membership = services.invitation_accept(token=token, user=newcomer)
+    membership = invitation_accept(caller=Caller.for_person(newcomer), token=token)
 
     assert (membership.organization, membership.user, membership.role) == (org, newcomer, Role.VIEWER)
     assert Invitation.objects.get().status == "accepted"
@@ -174,10 +178,10 @@ def test_accepting_an_invitation_makes_a_member_with_the_invited_role(org, owner
 def test_an_invitation_cannot_be_used_twice(org, owner):
     token = invite(owner, org)
     newcomer = UserFactory(email="new@example.com")
-    services.invitation_accept(token=token, user=newcomer)
+    invitation_accept(caller=Caller.for_person(newcomer), token=token)
 
     with pytest.raises(ValidationError, match="no longer valid"):
-        services.invitation_accept(token=token, user=newcomer)
+        invitation_accept(caller=Caller.for_person(newcomer), token=token)
 
     assert Membership.objects.filter(organization=org, user=newcomer).count() == 1
 
@@ -187,17 +191,17 @@ def test_an_expired_invitation_is_refused(org, owner):
     Invitation.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
 
     with pytest.raises(ValidationError, match="expired"):
-        services.invitation_accept(token=token, user=UserFactory(email="new@example.com"))
+        invitation_accept(caller=Caller.for_person(UserFactory(email="new@example.com")), token=token)
 
     assert not Membership.objects.filter(organization=org, user__email="new@example.com").exists()
 
 
 def test_a_revoked_invitation_is_refused(org, owner):
     token = invite(owner, org)
-    services.invitation_revoke(caller=access(owner, org).caller, invitation=Invitation.objects.get())
+    invitation_revoke(caller=access(owner, org).caller, invitation=Invitation.objects.get())
 
     with pytest.raises(ValidationError, match="no longer valid"):
-        services.invitation_accept(token=token, user=UserFactory(email="new@example.com"))
+        invitation_accept(caller=Caller.for_person(UserFactory(email="new@example.com")), token=token)
 
     assert [e.actor_user for e in events("invitation.revoked")] == [owner]
 
@@ -206,13 +210,13 @@ def test_an_invitation_is_only_for_the_address_it_was_sent_to(org, owner):
     token = invite(owner, org, email="new@example.com")
 
     with pytest.raises(ValidationError, match="new@example.com"):
-        services.invitation_accept(token=token, user=UserFactory(email="someone-else@example.com"))
+        invitation_accept(caller=Caller.for_person(UserFactory(email="someone-else@example.com")), token=token)
 
 
 @pytest.mark.parametrize("token", ["", "not-a-token", "x" * 500])
 def test_an_unknown_token_is_refused(token):
     with pytest.raises(ValidationError, match="no longer valid"):
-        services.invitation_accept(token=token, user=UserFactory())
+        invitation_accept(caller=Caller.for_person(UserFactory()), token=token)
 
 
 def test_a_new_invitation_replaces_the_pending_one(org, owner):
@@ -221,8 +225,8 @@ def test_a_new_invitation_replaces_the_pending_one(org, owner):
     newcomer = UserFactory(email="new@example.com")
 
     with pytest.raises(ValidationError):
-        services.invitation_accept(token=old_token, user=newcomer)
-    services.invitation_accept(token=new_token, user=newcomer)
+        invitation_accept(caller=Caller.for_person(newcomer), token=old_token)
+    invitation_accept(caller=Caller.for_person(newcomer), token=new_token)
 
     assert sorted(i.status for i in Invitation.objects.all()) == ["accepted", "revoked"]
 
@@ -234,10 +238,10 @@ def test_a_member_cannot_be_invited_again(org, owner, developer):
 
 def test_only_a_pending_invitation_can_be_revoked(org, owner):
     token = invite(owner, org)
-    services.invitation_accept(token=token, user=UserFactory(email="new@example.com"))
+    invitation_accept(caller=Caller.for_person(UserFactory(email="new@example.com")), token=token)
 
     with pytest.raises(ValidationError):
-        services.invitation_revoke(caller=access(owner, org).caller, invitation=Invitation.objects.get())
+        invitation_revoke(caller=access(owner, org).caller, invitation=Invitation.objects.get())
 
 
 @pytest.mark.parametrize(
@@ -278,7 +282,7 @@ def membership_of(user: User, org: Organization) -> Membership:
 
 def test_the_last_owner_cannot_step_down(org, owner):
     with pytest.raises(ValidationError, match="at least one owner"):
-        services.membership_change_role(caller=access(owner, org).caller, membership=membership_of(owner, org),
+        membership_change_role(caller=access(owner, org).caller, membership=membership_of(owner, org),
                                         role=Role.ADMIN)
 
     assert membership_of(owner, org).role == Role.OWNER
@@ -288,7 +292,7 @@ def test_the_last_owner_cannot_step_down(org, owner):
 def test_an_owner_can_step_down_when_another_owner_remains(org, owner):
     other_owner = MembershipFactory(organization=org, role=Role.OWNER).user
 
-    services.membership_change_role(caller=access(owner, org).caller, membership=membership_of(owner, org),
+    membership_change_role(caller=access(owner, org).caller, membership=membership_of(owner, org),
                                     role=Role.ADMIN)
 
     assert membership_of(owner, org).role == Role.ADMIN
@@ -300,7 +304,7 @@ def test_an_owner_can_step_down_when_another_owner_remains(org, owner):
 
 def test_the_last_owner_cannot_be_removed_or_leave(org, owner):
     with pytest.raises(ValidationError, match="at least one owner"):
-        services.membership_remove(caller=access(owner, org).caller, membership=membership_of(owner, org))
+        membership_remove(caller=access(owner, org).caller, membership=membership_of(owner, org))
 
     assert membership_of(owner, org).role == Role.OWNER
     assert not events("member.removed")
@@ -324,12 +328,12 @@ def test_who_may_change_which_role(org, owner, actor_role, member_role, new_role
     member = MembershipFactory(organization=org, role=member_role)
 
     if allowed:
-        services.membership_change_role(caller=access(actor, org).caller, membership=member, role=new_role)
+        membership_change_role(caller=access(actor, org).caller, membership=member, role=new_role)
         assert Membership.objects.get(pk=member.pk).role == new_role
         assert [e.actor_user for e in events("member.role_changed")] == [actor]
     else:
         with pytest.raises(PermissionDenied):
-            services.membership_change_role(caller=access(actor, org).caller, membership=member, role=new_role)
+            membership_change_role(caller=access(actor, org).caller, membership=member, role=new_role)
         assert Membership.objects.get(pk=member.pk).role == member_role
         assert not events("member.role_changed")
 
@@ -350,18 +354,18 @@ def test_who_may_remove_whom(org, owner, actor_role, member_role, allowed):
     member = MembershipFactory(organization=org, role=member_role)
 
     if allowed:
-        services.membership_remove(caller=access(actor, org).caller, membership=member)
+        membership_remove(caller=access(actor, org).caller, membership=member)
         assert not Membership.objects.filter(pk=member.pk).exists()
         [event] = events("member.removed")
         assert (event.actor_user, event.target_label) == (actor, member.user.email)
     else:
         with pytest.raises(PermissionDenied):
-            services.membership_remove(caller=access(actor, org).caller, membership=member)
+            membership_remove(caller=access(actor, org).caller, membership=member)
         assert Membership.objects.filter(pk=member.pk).exists()
 
 
 def test_any_member_may_leave(org, owner, viewer):
-    services.membership_remove(caller=access(viewer, org).caller, membership=membership_of(viewer, org))
+    membership_remove(caller=access(viewer, org).caller, membership=membership_of(viewer, org))
 
     assert not Membership.objects.filter(organization=org, user=viewer).exists()
     assert events("member.removed")[0].metadata == {"role": "viewer", "left": True, "revokedCredentials": False,
@@ -372,9 +376,9 @@ def test_a_membership_of_another_organization_cannot_be_touched(org, owner, othe
     stranger = MembershipFactory(organization=other_org, role=Role.DEVELOPER)
 
     with pytest.raises(Membership.DoesNotExist):
-        services.membership_change_role(caller=access(owner, org).caller, membership=stranger, role=Role.VIEWER)
+        membership_change_role(caller=access(owner, org).caller, membership=stranger, role=Role.VIEWER)
     with pytest.raises(Membership.DoesNotExist):
-        services.membership_remove(caller=access(owner, org).caller, membership=stranger)
+        membership_remove(caller=access(owner, org).caller, membership=stranger)
 
     assert Membership.objects.get(pk=stranger.pk).role == Role.DEVELOPER
 
@@ -383,12 +387,12 @@ def test_a_membership_of_another_organization_cannot_be_touched(org, owner, othe
 
 
 def _create(org: Organization, owner: User, developer: User) -> tuple[str, str]:
-    services.organization_create(name="Fresh", owner=owner, actor=owner)
+    organization_create(caller=Caller.for_person(owner), name="Fresh", owner=owner)
     return "organization.created", "Fresh"
 
 
 def _suspend(org: Organization, owner: User, developer: User) -> tuple[str, str]:
-    services.organization_suspend(organization=org, actor=owner)
+    organization_suspend(caller=Caller.system(org, actor=owner))
     return "organization.suspended", org.name
 
 
@@ -398,13 +402,13 @@ def _invite(org: Organization, owner: User, developer: User) -> tuple[str, str]:
 
 
 def _change_role(org: Organization, owner: User, developer: User) -> tuple[str, str]:
-    services.membership_change_role(caller=access(owner, org).caller, membership=membership_of(developer, org),
+    membership_change_role(caller=access(owner, org).caller, membership=membership_of(developer, org),
                                     role=Role.VIEWER)
     return "member.role_changed", developer.email
 
 
 def _remove(org: Organization, owner: User, developer: User) -> tuple[str, str]:
-    services.membership_remove(caller=access(owner, org).caller, membership=membership_of(developer, org))
+    membership_remove(caller=access(owner, org).caller, membership=membership_of(developer, org))
     return "member.removed", developer.email
 
 
@@ -425,6 +429,6 @@ def test_each_change_is_audited_with_actor_target_and_client_ip(
 
 
 def test_without_a_request_the_audit_row_has_no_ip(org):
-    services.organization_suspend(organization=org, actor=None)
+    organization_suspend(caller=Caller.system(org))
 
     assert events("organization.suspended")[0].ip_address is None

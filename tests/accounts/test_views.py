@@ -13,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.invitations.services import INVITATION_HASH_PURPOSE
 from accounts.models import Invitation, Membership, Organization, User
 from accounts.roles import Role
-from accounts.services import INVITATION_HASH_PURPOSE
 from audit.models import AuditEvent
 from portal.hashing import keyed_hash, new_token
 from tests.factories import PASSWORD, InvitationFactory, MembershipFactory, UserFactory

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.services import organization_reinstate, organization_suspend
+from accounts.organizations.services import organization_reinstate, organization_suspend
 from apikeys.models import ApiKey
 from audit.models import AuditEvent
 from portal.callers import Caller
@@ -96,9 +96,9 @@ def test_rotation_with_no_grace_refuses_the_old_key_at_once(api_client, app, mak
 
 
 def test_suspended_organization_refuses_every_key_until_reinstated(api_client, admin_key, org):
-    organization_suspend(organization=org, actor=None)
+    organization_suspend(caller=Caller.system(org))
     assert_refused(api_client(admin_key).get("/api/v1/hello"))
-    organization_reinstate(organization=org, actor=None)
+    organization_reinstate(caller=Caller.system(org))
     assert api_client(admin_key).get("/api/v1/hello").status_code == 200
 
 

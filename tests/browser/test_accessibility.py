@@ -129,7 +129,7 @@ def _consent(page, site) -> None:
 
 
 def _device_consent(page, site) -> None:
-    from oauthapps.device import device_grant_create
+    from oauthapps.device_authorization import device_grant_create
 
     device_grant_create(client=site["client"], device_code="a-device-code", user_code="BCDF-GHJK",
                         scope="apps:read keys:read", interval=5)

@@ -37,7 +37,7 @@ def crowded(make_key, make_client):
         user = UserFactory(email=f"{number}.{LONG_EMAIL}", full_name=LONG)
         members.append(MembershipFactory(organization=organization, role=role, user=user))
     caller = Caller.system(organization, actor=owner)
-    from accounts.services import invitation_create
+    from accounts.invitations.services import invitation_create
 
     invitation_create(caller=caller, email=f"invited.{LONG_EMAIL}", role=Role.DEVELOPER, notify=False)
     application = ApplicationFactory(organization=organization, name=LONG, description=LONG * 3, created_by=owner)

@@ -197,8 +197,9 @@ def test_changing_the_password_mails_a_security_notice(owner, login, django_capt
 
 def test_security_notices_cannot_be_turned_off(owner, django_capture_on_commit_callbacks):
     from notifications.services import preferences_update, security_notify
+    from portal.callers import Caller
 
-    preferences_update(user=owner, key_expiry=False, webhook_disabled=False)
+    preferences_update(caller=Caller.for_person(owner), key_expiry=False, webhook_disabled=False)
     with django_capture_on_commit_callbacks(execute=True):
         security_notify(user_id=owner.pk, kind="mfa_removed")
     assert len(mail.outbox) == 1 and "second factor" in mail.outbox[0].body

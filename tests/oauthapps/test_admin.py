@@ -257,7 +257,7 @@ def test_admin_pages_render_for_staff(staff_client, app, url_name):
 
 
 def test_signing_keys_and_device_codes_are_listed_without_their_secrets(staff_client, app, make_client):
-    from oauthapps.device import device_grant_create
+    from oauthapps.device_authorization import device_grant_create
     from oauthapps.models import SigningKey
     from oauthapps.signing_keys import current_signing_key
 

@@ -308,7 +308,7 @@ def test_rotate_signing_key_prints_the_new_kid_and_what_stays_published(db):
 def test_purge_expired_removes_expired_device_codes(cli_device_client):
     from oauth2_provider.models import DeviceGrant
 
-    from oauthapps.device import device_grant_create
+    from oauthapps.device_authorization import device_grant_create
 
     live = device_grant_create(client=cli_device_client, device_code="live", user_code="BCDFGHJK", scope="",
                                interval=5)

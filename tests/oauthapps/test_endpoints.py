@@ -13,8 +13,9 @@ from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import Grant
 
+from accounts.organizations.services import organization_suspend
 from accounts.roles import Role
-from accounts.services import organization_suspend
+from portal.callers import Caller
 from tests.factories import MembershipFactory
 from tests.helpers import stored_text_containing
 from tests.oauthapps.conftest import REDIRECT_URI, authorize_params, pkce_pair, query_of
@@ -164,7 +165,7 @@ def test_client_of_a_suspended_organization_cannot_get_tokens_and_its_tokens_sto
     client, secret = service
     token = client_credentials(token_request, client, secret).json()["access_token"]
     assert bearer(api_client, token).get("/api/v1/hello").status_code == 200
-    organization_suspend(organization=org, actor=None)
+    organization_suspend(caller=Caller.system(org))
     response = client_credentials(token_request, client, secret)
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
@@ -738,7 +739,7 @@ def test_json_auth_for_a_client_without_client_credentials_is_forbidden(web_clie
 
 def test_json_auth_for_a_suspended_organization_is_auth_failed(service, api_client, org):
     client, secret = service
-    organization_suspend(organization=org, actor=None)
+    organization_suspend(caller=Caller.system(org))
     response = api_client().post("/api/v1/auth", {"clientId": client.client_id, "clientSecret": secret},
                                  format="json")
     assert response.status_code == 401

@@ -11,8 +11,8 @@ from authlib.integrations.django_client import OAuth
 from django.core.management import call_command
 from jwcrypto import jwk, jwt
 
+from accounts.memberships.services import membership_remove
 from accounts.selectors import access_organization_by_slug
-from accounts.services import membership_remove
 from oauthapps.models import SigningKey
 from portal.encryption import decrypt
 from tests.oauthapps.conftest import REDIRECT_URI, query_of

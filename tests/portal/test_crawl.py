@@ -15,8 +15,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from accounts.invitations.services import invitation_create
 from accounts.roles import Role
-from accounts.services import invitation_create
 from apikeys.services import api_key_revoke, api_key_rotate
 from portal.callers import Caller
 from tests.accounts.test_two_factor import _activate_totp

@@ -14,10 +14,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Membership
-from accounts.services import organization_reinstate, organization_suspend
+from accounts.organizations.services import organization_reinstate, organization_suspend
 from apikeys import crypto
 from apikeys.models import ApiKey
 from portal import requestpath
+from portal.callers import Caller
 from tests.helpers import redis_is_running
 
 pytestmark = [
@@ -100,9 +101,9 @@ def test_a_rotated_key_past_its_grace_is_refused_from_the_cache(client_a, api_cl
 
 def test_suspending_the_organization_refuses_its_cached_keys_until_reinstated(client_a, org):
     warm(client_a)
-    organization_suspend(organization=org, actor=None)
+    organization_suspend(caller=Caller.system(org))
     assert hello(client_a)[0].status_code == 401
-    organization_reinstate(organization=org, actor=None)
+    organization_reinstate(caller=Caller.system(org))
     assert hello(client_a)[0].status_code == 200
 
 

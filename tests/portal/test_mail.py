@@ -14,8 +14,8 @@ from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 
+from accounts.invitations.services import invitation_by_token
 from accounts.models import Invitation
-from accounts.services import invitation_by_token
 from portal.encryption import decrypt, encrypt
 from portal.mail import send_pending_mail
 from portal.models import PendingMail

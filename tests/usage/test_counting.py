@@ -10,9 +10,9 @@ from django.db import connection
 from django.test import override_settings
 
 from portal.api.views import HelloView
-from usage.jobs import usage_prune, usage_rollup
 from usage.models import RequestLog, UsageCount
 from usage.recorder import recorder
+from usage.services import usage_prune, usage_rollup
 
 pytestmark = pytest.mark.django_db
 
@@ -184,7 +184,7 @@ def test_with_redis_counts_wait_there_until_the_rollup_moves_them_once(app, make
 
 @pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL")
 def test_a_rollup_killed_after_its_commit_does_not_count_twice(app, make_key, api_client, flush_usage, monkeypatch):
-    from usage import jobs
+    from usage import services as jobs
 
     key, plaintext = make_key(app, "READ_ONLY")
     api_client(plaintext).get("/api/v1/hello")
@@ -240,7 +240,7 @@ def test_sqlite_and_postgresql_share_one_upsert(app, make_key):
 
 @pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL")
 def test_the_flush_threads_roll_up_once_a_minute_whichever_process_comes_first(app, make_key, api_client):
-    from usage.jobs import rollup_if_due
+    from usage.services import rollup_if_due
 
     key, plaintext = make_key(app, "READ_ONLY")
     api_client(plaintext).get("/api/v1/hello")

@@ -16,8 +16,8 @@ from django.conf import settings
 from django.db import connection
 
 from tests.portal.test_ratelimit_workers import serve  # noqa: F401 (the fixture: gunicorn on this test's database)
-from usage.jobs import usage_rollup
 from usage.models import RequestLog, UsageCount
+from usage.services import usage_rollup
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (the second run of .ci/run)"),

@@ -301,7 +301,7 @@ def test_an_endpoint_failing_for_five_days_is_disabled_and_the_owners_are_mailed
 
 def test_member_and_client_events_carry_the_api_shape(receiver, register, org, app, make_client,
                                                       django_capture_on_commit_callbacks):
-    from accounts.services import membership_remove
+    from accounts.memberships.services import membership_remove
     from tests.factories import MembershipFactory
 
     register(receiver.url)

@@ -12,8 +12,10 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from accounts.models import Organization, User
+from accounts.organizations.services import organization_create
+from accounts.people.services import user_signup
 from accounts.roles import Role
-from accounts.services import organization_create, user_signup
+from portal.callers import Caller
 
 
 def _messages(error: ValidationError) -> str:
@@ -54,7 +56,7 @@ class Command(BaseCommand):
                 password = secrets.token_urlsafe(16)
                 # The operator vouches for the address: the person can make live keys from their first sign-in.
                 user, _personal = user_signup(email=email, password=password, email_verified=True)
-            organization = organization_create(name=name, owner=user, actor=None, slug=slug or None)
+            organization = organization_create(caller=Caller.system(), name=name, owner=user, slug=slug or None)
         except ValidationError as error:
             raise CommandError(_messages(error)) from None
 

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from accounts.models import Organization
 from oauthapps.management.commands.plugin_env import DECRYPTION_HELP
 from oauthapps.services.plugins import plugin_env_lines, plugin_provision
+from portal.callers import Caller
 from portal.commands import service_refusals_as_command_errors
 from portal.encryption import DecryptionError
 
@@ -26,7 +27,7 @@ class Command(BaseCommand):
             raise CommandError(f"No organization with slug {options['org']!r}.")
         try:
             with service_refusals_as_command_errors():
-                credential, secret, created = plugin_provision(organization=organization, name=options["name"],
+                credential, secret, created = plugin_provision(caller=Caller.system(organization), name=options["name"],
                                                                scopes=options["scopes"])
         except DecryptionError:
             raise CommandError(f"The plugin {options['name']!r} exists but {DECRYPTION_HELP}") from None

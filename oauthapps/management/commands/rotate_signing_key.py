@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from oauthapps.signing_keys import retired_key_lifetime, signing_key_rotate
+from portal.callers import Caller
 
 
 class Command(BaseCommand):
@@ -13,7 +14,7 @@ class Command(BaseCommand):
             "every token it signed has expired.")
 
     def handle(self, *args, **options) -> None:
-        new, retired = signing_key_rotate()
+        new, retired = signing_key_rotate(caller=Caller.system())
         self.stdout.write(f"kid: {new.kid}")
         for key in retired:
             self.stdout.write(f"retired: {key.kid}")

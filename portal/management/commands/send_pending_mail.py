@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from portal.mail import send_all_pending_mail
@@ -10,7 +12,7 @@ from portal.mail import send_all_pending_mail
 class Command(BaseCommand):
     help = "Send the mails that failed when they were first sent; each is deleted once sent. Safe to run often."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         sent, pending = send_all_pending_mail()
         self.stdout.write(f"sent: {sent}")
         self.stdout.write(f"pending: {pending}")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from usage.jobs import usage_rollup
+from usage.services import usage_rollup
 
 
 class Command(BaseCommand):

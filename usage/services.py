@@ -1,5 +1,6 @@
-"""The usage jobs, for the scheduler (every minute and every night) or a command (``usage_rollup``,
-``usage_prune``). Both are idempotent: run twice, or killed and run again, they have the effect of one run."""
+"""The writes of usage: the roll-up and the pruning, run by the scheduler (``usage.tasks``, every minute and
+every night) or a command (``usage_rollup``, ``usage_prune``). Both are idempotent: run twice, or killed and run
+again, they have the effect of one run."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 import os
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -73,7 +75,7 @@ def rollup_if_due() -> int:
     return usage_rollup()
 
 
-def _apply_batch(client, name: str) -> int:
+def _apply_batch(client: Any, name: str) -> int:
     minute = int(name.split(":")[-2])
     fields = client.hgetall(name)
     with transaction.atomic():

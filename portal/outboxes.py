@@ -87,15 +87,28 @@ def _publish_forever() -> None:
                 logger.warning("Could not enqueue %s%r; the sweep will pick it up", task.name, args, exc_info=True)
 
 
+def registered_task(task: Any) -> Any:
+    """``task`` itself, or the task registered under that name (``"webhooks.tasks.deliver"``). A module enqueues
+    the jobs of its app's ``tasks`` module by name, so that the two do not import each other: the tasks module
+    imports the module whose work it runs, and each app's ``ready()`` imports its tasks module so that the name is
+    registered in every process."""
+    if isinstance(task, str):
+        from portal.celery import app
+
+        return app.tasks[task]
+    return task
+
+
 def send(task: Any, *args: Any, countdown: float | None = None) -> None:
-    """Enqueue ``task(*args)`` (ids only, never a secret) without waiting for the broker. Call it on commit.
-    Where jobs run inline (tests), it runs the job now."""
-    _put(task, args, countdown)
+    """Enqueue ``task(*args)`` (a task or its name; ids only, never a secret) without waiting for the broker. Call
+    it on commit. Where jobs run inline (tests), it runs the job now."""
+    _put(registered_task(task), args, countdown)
 
 
 def kick(task: Any) -> None:
-    """Ask for ``task()`` (a sweep, which finds its own work) within ``KICK_INTERVAL_SECONDS``; many kicks before it
-    is sent are one."""
+    """Ask for ``task()`` (a task or its name: a sweep, which finds its own work) within
+    ``KICK_INTERVAL_SECONDS``; many kicks before it is sent are one."""
+    task = registered_task(task)
     if task.name in _kicks_waiting and _publisher_pid == os.getpid():
         return
     _put(task, (), _KICK)

@@ -1,4 +1,8 @@
-"""The organization's audit log page and its CSV export: every member may read both."""
+"""The organization's audit log page and its CSV export: every member may read both.
+
+On the top floor: the log lists the events of every feature, and ``audit`` itself sits below ``accounts`` (whose
+services record their events in the same transaction), so it cannot reach the organization's door
+(``accounts.selectors.access_organization_by_slug``) itself."""
 
 from __future__ import annotations
 

@@ -46,9 +46,9 @@ from oauthapps.device_codes import (
     normalize_user_code,
     pending_device_grant,
 )
+from oauthapps.endpoints import client_credentials_from_request
 from oauthapps.models import DEVICE_CODE_GRANT, DeviceAuthorization, OAuthClient
-from oauthapps.validators import sha256
-from oauthapps.views import client_credentials_from_request
+from portal.hashing import sha256
 from portal.ratelimit import SERVICE_RETRY_SECONDS, guard, record_failure
 
 logger = logging.getLogger(__name__)

@@ -8,11 +8,14 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from accounts.management.demo_workload import seed_workload
+from accounts.invitations.services import invitation_accept, invitation_create
 from accounts.models import Membership, Organization, User
+from accounts.organizations.services import organization_create
+from accounts.people.services import user_signup
 from accounts.roles import Role
 from accounts.selectors import access_organization_by_slug
-from accounts.services import invitation_accept, invitation_create, organization_create, user_signup
+from dashboard.demo_workload import seed_workload
+from portal.callers import Caller
 from portal.conf import portal_settings
 
 DEMO_EMAIL = "demo@example.com"
@@ -50,7 +53,8 @@ class Command(BaseCommand):
 
         organization = Organization.objects.filter(slug=DEMO_ORG_SLUG).first()
         if organization is None:
-            organization = organization_create(name=DEMO_ORG_NAME, slug=DEMO_ORG_SLUG, owner=demo, actor=None)
+            organization = organization_create(caller=Caller.system(), name=DEMO_ORG_NAME, slug=DEMO_ORG_SLUG,
+                                               owner=demo)
             self.stdout.write(f"Created the organization {DEMO_ORG_NAME!r} (slug {DEMO_ORG_SLUG}).")
 
         teammate = User.objects.filter(email__iexact=TEAMMATE_EMAIL).first()
@@ -63,7 +67,7 @@ class Command(BaseCommand):
             # Accepted at once: no e-mail needs to go out for it.
             _invitation, token = invitation_create(caller=access.caller, email=TEAMMATE_EMAIL, role=Role.DEVELOPER,
                                                    notify=False)
-            invitation_accept(token=token, user=teammate)
+            invitation_accept(caller=Caller.for_person(teammate), token=token)
             self.stdout.write(f"Added {TEAMMATE_EMAIL} to {DEMO_ORG_NAME!r} as {Role.DEVELOPER.label.lower()}.")
         # An application with a test key, usage, and a webhook endpoint turned off (contract section 10).
         seed_workload(access_organization_by_slug(demo, organization.slug), self.stdout.write)

@@ -1,6 +1,6 @@
 """Dashboard pages for OAuth clients, and a person's "Authorized applications". Thin: services do the work.
 
-The OAuth endpoints themselves are in ``oauthapps.views``. Who may do what: every member reads a client;
+The OAuth endpoints themselves are in ``oauthapps.endpoints``. Who may do what: every member reads a client;
 developers and up register, change, rotate and delete them (like API keys, ``apikeys.views``).
 """
 
@@ -35,8 +35,9 @@ from oauthapps.services.clients import (
     oauth_client_rotate_secret,
     oauth_client_update,
 )
-from oauthapps.services.tokens import oauth_tokens_revoke_for_user
+from oauthapps.services.tokens import oauth_consent_revoke
 from portal import scopes as scope_registry
+from portal.callers import Caller
 from portal.forms import add_service_errors, posted_data
 from portal.listing import paginate
 from portal.showonce import show_once_page, show_once_redirect
@@ -271,6 +272,6 @@ def authorized_app_revoke(request: HttpRequest, client_pk: int) -> HttpResponse:
     )
     if client is None:  # not a client of this person's: the same 404 as a missing one
         raise Http404("No such authorized application.")
-    oauth_tokens_revoke_for_user(user=request.user, client=client)
+    oauth_consent_revoke(caller=Caller.for_person(request.user), client=client)
     messages.success(request, f"{client.name} no longer has access to your account.")
     return redirect("authorized-apps")

@@ -23,8 +23,8 @@ from oauthapps.client_auth import ANOTHER_CLIENT, TWO_METHODS, basic_credentials
 from oauthapps.consent import chosen_membership, consent_context, scopes_granted_by
 from oauthapps.models import OAuthClient
 from oauthapps.oidc import NOBODY_SIGNED_IN
-from oauthapps.validators import sha256
 from portal import scopes as scope_registry
+from portal.hashing import sha256
 from portal.middleware import NulInput
 from portal.ratelimit import SERVICE_RETRY_SECONDS, guard, record_failure
 

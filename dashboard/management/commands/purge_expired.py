@@ -1,7 +1,7 @@
 """``purge_expired [--batch-size N]``: remove expired tokens, codes and long-dead API keys, in batches.
 
-Each app purges its own rows (``oauthapps.services.housekeeping``, ``apikeys.services``); this command, above
-both like the applications that own keys and clients, runs one after the other.
+Each app purges its own rows (``oauthapps.services.housekeeping``, ``apikeys.services``); this command, on the
+top floor (``dashboard``) above both, runs one after the other.
 """
 
 from __future__ import annotations
