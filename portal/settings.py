@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "webhooks",
     "notifications",
     "usage",
+    "gateway",  # section 18: resource servers, their introspection and /gateway/auth; above every app it uses
 ]
 
 MIDDLEWARE = [
