@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from accounts.models import Organization
 from gateway import credentials
 from gateway.models import ResourceServer
@@ -28,19 +26,9 @@ def resource_server_by_name(name: str) -> ResourceServer | None:
     return ResourceServer.objects.filter(name=name).first()
 
 
-_SLUGS: dict[int, tuple[str, float]] = {}
-SLUG_SECONDS = 300.0
-
 
 def organization_slug(organization_id: int) -> str:
-    """An organization's slug, remembered by each process for a few minutes: a slug is set when the organization
-    is made and never changes, and a suspension is checked by the verifiers on every call, not here."""
-    now = time.monotonic()
-    known = _SLUGS.get(organization_id)
-    if known is not None and known[1] > now:
-        return known[0]
-    slug = Organization.objects.filter(pk=organization_id).values_list("slug", flat=True).first() or ""
-    if len(_SLUGS) > 10_000:
-        _SLUGS.clear()
-    _SLUGS[organization_id] = (slug, now + SLUG_SECONDS)
-    return slug
+    """An organization's slug: one indexed query. Not remembered by the process: an id can name another
+    organization after a deletion (SQLite reuses the highest id), and a wrong ``Portal-Organization`` is worse
+    than a query."""
+    return Organization.objects.filter(pk=organization_id).values_list("slug", flat=True).first() or ""
