@@ -120,7 +120,7 @@ class GatewayAuthView(View):
                     f"The resource server does not serve {', '.join(s[:100] for s in not_served[:10])}."),
                     request, request_id=request_id)
         method = meta.get("HTTP_X_FORWARDED_METHOD") or meta.get("HTTP_X_ORIGINAL_METHOD") or request.method
-        uri = meta.get("HTTP_X_FORWARDED_URI") or meta.get("HTTP_X_ORIGINAL_URI") or "/"
+        uri = meta.get("HTTP_X_FORWARDED_URI") or meta.get("HTTP_X_ORIGINAL_URI") or self.uri_in_path(request)
         client_ip = forwarded_client_ip(request)
         problems = {}
         if not METHOD.fullmatch(method):
@@ -141,6 +141,14 @@ class GatewayAuthView(View):
                             status=decision.status, ip=client_ip,
                             user_agent=meta.get("HTTP_USER_AGENT", ""), resource_server=server.name)
         return response
+
+    @staticmethod
+    def uri_in_path(request: HttpRequest) -> str:
+        """Envoy sends the original path after ``/gateway/auth`` (its ``path_prefix``) and the original method as
+        the request's own."""
+        original = request.path_info.removeprefix("/gateway/auth")
+        query = request.META.get("QUERY_STRING", "")
+        return (original or "/") + (f"?{query}" if query else "")
 
     @staticmethod
     def answer(decision: Decision, request: HttpRequest, *, request_id: str) -> HttpResponse:

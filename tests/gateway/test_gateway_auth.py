@@ -259,3 +259,13 @@ def test_a_10_kb_uri_is_a_validation_error_naming_the_header(gateway_auth, admin
     response = ask({**gateway_auth, "HTTP_X_API_KEY": admin_key, "HTTP_X_FORWARDED_URI": "/" + "a" * 10_240})
     assert response.status_code == 400
     assert "X-Forwarded-Uri" in response.json()["details"]
+
+
+def test_envoy_sends_the_original_path_after_the_prefix_and_its_own_method(gateway_auth, app, make_key,
+                                                                          flush_usage):
+    key, plaintext = make_key(app, "ADMIN")
+    response = Client().post("/gateway/auth/orders/7?x=1", **gateway_auth, HTTP_X_API_KEY=plaintext)
+    assert response.status_code == 200
+    flush_usage()
+    entry = RequestLog.objects.get(api_key=key)
+    assert (entry.method, entry.path) == ("POST", "/orders/7")

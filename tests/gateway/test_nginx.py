@@ -124,3 +124,13 @@ def test_a_forged_forwarded_method_does_not_lower_the_scope_needed(nginx, app, m
     response = requests.delete(f"{nginx}/orders/7", headers={"X-API-Key": plaintext, "X-Forwarded-Method": "GET",
                                                              "X-Original-Method": "GET"}, timeout=30)
     assert response.status_code == 403
+
+
+def test_the_readme_shows_the_tested_nginx_configuration():
+    """The configuration these tests run is the one the README gives, word for word."""
+    from pathlib import Path
+
+    from tests.gateway.realparts import CONFIG_TEMPLATE
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert CONFIG_TEMPLATE.read_text() in readme
