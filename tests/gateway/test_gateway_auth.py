@@ -269,3 +269,11 @@ def test_envoy_sends_the_original_path_after_the_prefix_and_its_own_method(gatew
     flush_usage()
     entry = RequestLog.objects.get(api_key=key)
     assert (entry.method, entry.path) == ("POST", "/orders/7")
+
+
+def test_the_dashboards_request_log_names_the_resource_server(gateway_auth, admin_key, flush_usage, owner,
+                                                               login):
+    ask({**gateway_auth, "HTTP_X_API_KEY": admin_key, "HTTP_X_FORWARDED_URI": "/orders/7"})
+    flush_usage()
+    page = login(owner).get("/orgs/acme/requests/").content.decode()
+    assert "/orders/7" in page and "via orders-api" in page
