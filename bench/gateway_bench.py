@@ -84,10 +84,8 @@ api_bench.wrk = wrk  # compare() calls api_bench.wrk
 def echo_process():
     """The tests' echo upstream in a process of its own (not sharing this one's interpreter lock)."""
     port = free_port()
-    code = ("import sys; from http.server import ThreadingHTTPServer; "
-            "from tests.gateway.realparts import EchoHandler; "
-            f"s = ThreadingHTTPServer(('127.0.0.1', {port}), EchoHandler); s.daemon_threads = True; "
-            "s.serve_forever()")
+    code = ("from tests.gateway.realparts import EchoHandler, EchoServer; "
+            f"EchoServer(('127.0.0.1', {port}), EchoHandler).serve_forever()")
     process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
     try:
         deadline = time.time() + 20
