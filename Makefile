@@ -15,7 +15,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: dev test install browser-deps
+.PHONY: dev test install browser-deps gateway-deps
 
 # The background worker and its scheduler (Celery beat) run beside the server, on the embedded broker unless
 # REDIS_URL is set. Ctrl-C stops both: the shell's trap ends the worker whenever the server ends, however it ends.
@@ -27,7 +27,7 @@ dev: install
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: install browser-deps
+test: install browser-deps gateway-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 install: $(STAMP)
@@ -52,3 +52,12 @@ browser-deps: node_modules/.installed
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# nginx for tests/gateway (section 18: forward authentication in front of a service), from the distribution like
+# Chromium: apt-get runs only when /usr/sbin/nginx is missing. Outside CI those tests are skipped without it; in CI
+# (CI=true) that is a failure.
+gateway-deps:
+	@test -x /usr/sbin/nginx || { \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light; } || { \
+		test -z "$$CI" && echo "nginx could not be installed: the gateway's nginx tests will be skipped."; }

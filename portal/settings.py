@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "notifications",
     "usage",
     "dashboard",  # the top floor: pages that read several features; no models
+    "gateway",  # section 18: resource servers, their introspection and /gateway/auth; above every app it uses
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,8 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard"), name="home"),
     path("admin/", admin.site.urls),
     path("", include("portal.api.urls")),
+    # Section 18: resource servers' introspection in front of oauthapps' own, and /gateway/auth.
+    path("", include("gateway.urls")),
     path("", include("oauthapps.urls")),
     path("", include("accounts.urls")),
     path("", include("applications.urls")),

@@ -101,6 +101,9 @@ class RequestLog(CredentialRow):
     duration_ms = models.FloatField()
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
+    # The resource server whose gateway asked (``/gateway/auth``, section 18), by name; None for the portal's own
+    # API. A name, not a key: the log outlives a renamed or removed server, and usage imports nothing above it.
+    resource_server = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001 (null is the API's null)
 
     class Meta:
         indexes = [

@@ -64,7 +64,28 @@ class UsageRecorder:
         bucket = (organization_id, application_id, key_pk, client_pk, int(started_at) // 60 * 60)
         entry = (request.request_id, started_at, organization_id, key_pk, client_pk, request.method,
                  scrub_keys(request.path)[:2000], status, round(duration * 1000, 2), client_ip(request),
-                 scrub_keys(request.META.get("HTTP_USER_AGENT", ""))[:512])
+                 scrub_keys(request.META.get("HTTP_USER_AGENT", ""))[:512], None)
+        self._add(bucket, entry, status)
+
+    def record(self, caller, *, request_id: str, started_at: float, duration: float, method: str, path: str,
+               status: int, ip: str | None, user_agent: str, resource_server: str) -> None:
+        """A decision made for a resource server (``/gateway/auth``), counted and logged like an API request with
+        the original method and path (section 18)."""
+        if not portal_settings.USAGE_ENABLED:
+            return
+        auth_type = getattr(caller, "auth_type", None)
+        if auth_type == "api_key":
+            key_pk, client_pk, application_id = caller.credential.pk, None, caller.credential.application_id
+        elif auth_type == "oauth2":
+            key_pk, client_pk, application_id = None, caller.client.pk, caller.client.application_id
+        else:
+            return
+        bucket = (caller.organization_id, application_id, key_pk, client_pk, int(started_at) // 60 * 60)
+        entry = (request_id, started_at, caller.organization_id, key_pk, client_pk, method, scrub_keys(path)[:2000],
+                 status, round(duration * 1000, 2), ip, scrub_keys(user_agent)[:512], resource_server)
+        self._add(bucket, entry, status)
+
+    def _add(self, bucket: Bucket, entry: tuple, status: int) -> None:
         index = outcome_of(status)
         with self._lock:
             counts = self._counts.get(bucket)

@@ -128,5 +128,5 @@ def organization_request_logs(organization: Organization, *, api_key: Any = None
         logs = logs.filter(created_at__gte=since)
     return logs.select_related("api_key").only(
         "request_id", "created_at", "method", "path", "status", "duration_ms", "ip_address", "user_agent",
-        "oauth_client_id", "api_key__public_id",
+        "oauth_client_id", "api_key__public_id", "resource_server",
     ).order_by("-created_at", "-id")

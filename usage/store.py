@@ -183,7 +183,7 @@ def write_counts(rows: dict[Row, list[int]]) -> None:
 # (request id, started at (Unix seconds), organization id, api key pk, oauth client pk, method, path, status,
 #  duration in ms, client IP, user agent)
 LOG_COLUMNS = ("request_id", "created_at", "organization_id", "api_key_id", "oauth_client_id", "method", "path",
-               "status", "duration_ms", "ip_address", "user_agent")
+               "status", "duration_ms", "ip_address", "user_agent", "resource_server")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -219,9 +219,9 @@ def write_logs(entries: list[tuple]) -> None:
     moment = _datetime_param()
     rows = [
         (request_id, moment(started_at), organization_id, key_pk, client_pk, method, path, status,
-         duration_ms, _ip_or_none(ip), user_agent)
+         duration_ms, _ip_or_none(ip), user_agent, resource_server)
         for (request_id, started_at, organization_id, key_pk, client_pk, method, path, status, duration_ms, ip,
-             user_agent) in entries
+             user_agent, resource_server) in entries
         if (key_pk is None or key_pk in keys) and (client_pk is None or client_pk in clients)
     ]
     table = connection.ops.quote_name(RequestLog._meta.db_table)

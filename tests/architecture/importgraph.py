@@ -22,6 +22,7 @@ APPS = (
     "audit",
     "webhooks",
     "usage",
+    "gateway",
     "notifications",
     "leaks",
     "dashboard",

@@ -10,6 +10,7 @@ from tests.architecture import importgraph
 #: Top to bottom, as the README's Project layout draws them; apps on one floor do not import each other.
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("dashboard",),
+    ("gateway",),
     ("leaks", "webhooks", "usage"),
     ("notifications",),
     ("oauthapps",),

@@ -166,7 +166,7 @@ def test_the_log_lists_each_call_newest_first_with_its_request_id(known_calls, c
     assert [entry["status"] for entry in results] == [429, 500, 400, 200, 200, 200]
     newest = results[0]
     assert set(newest) == {"id", "createdAt", "method", "path", "status", "durationMs", "ipAddress", "userAgent",
-                           "apiKeyId", "oauthClientId"}
+                           "apiKeyId", "oauthClientId", "resourceServer"}
     assert (newest["method"], newest["path"], newest["apiKeyId"], newest["oauthClientId"]) == (
         "GET", "/api/v1/hello", key.public_id, None)
     assert newest["ipAddress"] == "127.0.0.1" and newest["durationMs"] >= 0

@@ -133,6 +133,9 @@ class RequestLogOutput(serializers.Serializer):
     userAgent = serializers.CharField(source="user_agent")  # noqa: N815
     apiKeyId = serializers.SerializerMethodField()  # noqa: N815
     oauthClientId = serializers.IntegerField(source="oauth_client_id", allow_null=True)  # noqa: N815
+    resourceServer = serializers.CharField(  # noqa: N815
+        source="resource_server", allow_null=True,
+        help_text="The resource server whose gateway asked (`/gateway/auth`); null for the portal's own API.")
 
     def get_apiKeyId(self, entry: RequestLog) -> str | None:  # noqa: N802
         return entry.api_key.public_id if entry.api_key_id else None

@@ -1,0 +1,22 @@
+"""``reinstate_organization SLUG``: what the admin's reinstate action does."""
+
+from __future__ import annotations
+
+from accounts.services import organization_reinstate
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from accounts.models import Organization
+
+
+class Command(BaseCommand):
+    help = "Reinstate a suspended organization: its credentials work again."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("slug")
+
+    def handle(self, *args, **options) -> None:
+        organization = Organization.objects.filter(slug=options["slug"]).first()
+        if organization is None:
+            raise CommandError(f"No organization with slug {options['slug']!r}.")
+        organization_reinstate(organization=organization, actor=None)
+        self.stdout.write(f"reinstated: {organization.slug}")
