@@ -76,6 +76,9 @@ INSTALLED_APPS = [
     "webhooks",
     "notifications",
     "usage",
+    # Least privilege (contract section 19): the policy low, what reads keys and clients on top.
+    "policies",
+    "security",
 ]
 
 MIDDLEWARE = [

@@ -46,6 +46,11 @@ class UsageRecorder:
         self._counts: dict[Bucket, list[int]] = {}
         self._logs: list[tuple] = []
         self._thread_pid: int | None = None
+        # Scope usage (contract section 19): (organization, key pk, client pk, user id, scope) -> latest call,
+        # written by ``scope_writer`` (``security.scope_usage``, set by its app) on each flush.
+        self._scopes: dict[tuple, float] = {}
+        self.scope_writer = None
+        self.record_scopes = True  # the benchmark turns it off to measure its cost
 
     def observe(self, request: HttpRequest, response: HttpResponse, started_at: float, duration: float) -> None:
         """The observer of every API response (registered by ``usage.apps``)."""
@@ -65,12 +70,17 @@ class UsageRecorder:
                  request.path[:2000], status, round(duration * 1000, 2), client_ip(request),
                  request.META.get("HTTP_USER_AGENT", "")[:512])
         index = outcome_of(status)
+        scopes = getattr(request, "portal_scopes_used", None) if self.record_scopes else None
         with self._lock:
             counts = self._counts.get(bucket)
             if counts is None:
                 counts = self._counts[bucket] = [0, 0, 0, 0]
             counts[index] += 1
             self._logs.append(entry)
+            if scopes:
+                user_id = caller.user.pk if client_pk is not None and caller.user is not None else 0
+                for scope in scopes:
+                    self._scopes[(organization_id, key_pk, client_pk, user_id, scope)] = started_at
         if self._thread_pid != os.getpid() and portal_settings.USAGE_BACKGROUND_FLUSH:
             self._start_thread()
 
@@ -80,6 +90,15 @@ class UsageRecorder:
             with self._lock:
                 counts, self._counts = self._counts, {}
                 logs, self._logs = self._logs, []
+                scopes, self._scopes = self._scopes, {}
+            if scopes and self.scope_writer is not None:
+                try:
+                    self.scope_writer(scopes)
+                except Exception:
+                    logger.exception("Scope usage could not be written; kept for the next flush")
+                    with self._lock:
+                        for name, moment in scopes.items():
+                            self._scopes[name] = max(moment, self._scopes.get(name, 0))
             if counts:
                 try:
                     store_counts(counts)
@@ -96,7 +115,7 @@ class UsageRecorder:
     def discard(self) -> None:
         """Forget what has gathered (tests: each starts with an empty buffer)."""
         with self._lock:
-            self._counts, self._logs = {}, []
+            self._counts, self._logs, self._scopes = {}, [], {}
 
     def _keep(self, counts: dict[Bucket, list[int]], logs: list[tuple]) -> None:
         with self._lock:
