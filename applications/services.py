@@ -15,6 +15,7 @@ from apikeys.services import api_key_create, api_keys_revoke_for_application
 from applications.models import Application
 from audit.services import audit_record
 from oauthapps.services.clients import oauth_clients_delete_for_application
+from policies.selectors import policy_for
 from portal.callers import Caller
 from portal.conf import portal_settings
 
@@ -97,5 +98,9 @@ def quick_start_key_create(*, caller: Caller) -> tuple[ApiKey, str]:
     key needs no verified address. Returns ``(key, plaintext)``."""
     application = application_get_or_create_default(caller=caller, name=QUICK_START_APPLICATION)
     days = min(portal_settings.KEY_DEFAULT_EXPIRY_DAYS, portal_settings.KEY_MAX_EXPIRY_DAYS)
+    # Within the organization's lifetime limit (section 19); a policy that leaves out a READ_ONLY scope refuses.
+    limit = policy_for(caller.organization.pk).max_key_lifetime_days
+    if limit is not None:
+        days = min(days, limit)
     return api_key_create(caller=caller, application=application, name=QUICK_START_KEY_NAME,
                           scope_preset="READ_ONLY", expires_in_days=days, environment=ApiKey.Environment.TEST)

@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("webhooks.urls")),
     path("", include("notifications.urls")),
     path("", include("usage.urls")),
+    path("", include("security.urls")),
 ]
