@@ -311,6 +311,7 @@ CELERY_BEAT_SCHEDULE = {
     "portal-purge-expired": {"task": "portal.tasks.purge_expired", "schedule": 24 * 3600},
     "usage-rollup": {"task": "usage.tasks.rollup", "schedule": 60},
     "usage-prune": {"task": "usage.tasks.prune", "schedule": 24 * 3600},
+    "security-revoke-unused-keys": {"task": "security.tasks.revoke_unused_keys", "schedule": 600},
 }
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # 1 MiB, section 5 of the contract

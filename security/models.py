@@ -33,3 +33,19 @@ class ScopeUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} last used {self.last_used_at:%Y-%m-%d %H:%M}"
+
+
+class UnusedKeyNotice(models.Model):
+    """The mail that a key will be revoked for not being used, sent once per idle stretch: ``idle_since`` is the
+    last use (or creation) it counted from, so a key used again and then idle again is told again."""
+
+    api_key = models.ForeignKey("apikeys.ApiKey", on_delete=models.CASCADE, related_name="+")
+    idle_since = models.DateTimeField()
+    revoke_after = models.DateTimeField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["api_key", "idle_since"], name="unusedkeynotice_once")]
+
+    def __str__(self) -> str:
+        return f"unused-key notice for key {self.api_key_id}"
