@@ -10,7 +10,7 @@ from django import template
 from accounts.roles import Role, role_at_least
 from policies.selectors import policy_for
 from security.forms import CredentialPolicyForm
-from security.scope_usage import client_scope_usage, key_scope_usage
+from security.scope_usage import client_scope_usage, key_scope_usage, user_client_scope_uses
 from security.selectors import policy_violations
 
 register = template.Library()
@@ -37,3 +37,15 @@ def key_scope_usage_card(access: Any, key: Any, can_manage: bool = False) -> dic
 @register.inclusion_tag("security/scope_usage.html")
 def client_scope_usage_card(access: Any, client: Any) -> dict[str, Any]:
     return {"access": access, "client": client, "rows": client_scope_usage(client)}
+
+
+@register.simple_tag(takes_context=True)
+def annotate_scope_uses(context: dict[str, Any], authorized: list[Any]) -> str:
+    """On the authorized-apps page: give each listed client ``scope_uses``, ``[(scope, last used or None)]`` for
+    the signed-in person's tokens, in one query whatever the number of clients."""
+    user = context["user"]
+    uses = user_client_scope_uses(user.pk, [item.client.pk for item in authorized])
+    for item in authorized:
+        seen = uses.get(item.client.pk, {})
+        item.scope_uses = [(scope, seen.get(scope)) for scope in item.scopes]
+    return ""
