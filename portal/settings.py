@@ -313,6 +313,8 @@ CELERY_BEAT_SCHEDULE = {
     "usage-prune": {"task": "usage.tasks.prune", "schedule": 24 * 3600},
     "security-revoke-unused-keys": {"task": "security.tasks.revoke_unused_keys", "schedule": 600},
 }
+# Section 19: each API call records the scope its endpoint required, in the usage batch; off only for benchmarks.
+PORTAL_SCOPE_USAGE = env_bool("PORTAL_SCOPE_USAGE", True)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # 1 MiB, section 5 of the contract
 

@@ -13,8 +13,11 @@ class SecurityConfig(AppConfig):
     verbose_name = "Least privilege"
 
     def ready(self) -> None:
+        from django.conf import settings
+
         from security.scope_usage import store_scope_usage
         from usage.recorder import recorder
 
         # The usage recorder gathers each call's required scope beside its counts and hands them here on flush.
         recorder.scope_writer = store_scope_usage
+        recorder.record_scopes = getattr(settings, "PORTAL_SCOPE_USAGE", True)  # off: bench/scope_usage_bench.py

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from apikeys.selectors import access_api_key_by_id
 from policies.selectors import policy_for
 from policies.services import credential_policy_update
-from portal.api.base import PortalAPIView
+from portal.api.base import PortalAPIView, StrictInputSerializer
 from portal.api.errors import InvalidInput
 from portal.api.fields import iso
 from security.scope_usage import key_scope_usage
@@ -33,6 +33,18 @@ PolicyOutput = inline_serializer("CredentialPolicy", {
 })
 
 
+class PolicyInput(StrictInputSerializer):
+    """The PUT body, for the OpenAPI document (the view checks it itself: every field is required, and
+    ``violations``, read-only, is ignored)."""
+
+    maxKeyLifetimeDays = serializers.IntegerField(allow_null=True, min_value=1, max_value=365)  # noqa: N815
+    allowedScopes = serializers.ListField(child=serializers.CharField(), allow_null=True)  # noqa: N815
+    liveKeysNeedIpRanges = serializers.BooleanField()  # noqa: N815
+    revokeUnusedKeysAfterDays = serializers.IntegerField(allow_null=True, min_value=30, max_value=365)  # noqa: N815
+    violations = serializers.ListField(child=serializers.DictField(), required=False,
+                                       help_text="Read-only: ignored in a PUT.")
+
+
 def policy_body(organization, policy) -> dict:
     violations = [{name: value for name, value in item.items() if name != "object"}
                   for item in policy_violations(organization, policy)]
@@ -49,7 +61,7 @@ class OrganizationPolicyView(PortalAPIView):
     def get(self, request: Request) -> Response:
         return Response(policy_body(self.caller.organization, policy_for(self.caller.organization_id)))
 
-    @extend_schema(summary="Set the organization's credential policy", request=PolicyOutput,
+    @extend_schema(summary="Set the organization's credential policy", request=PolicyInput,
                    responses={200: PolicyOutput},
                    examples=[OpenApiExample("A strict policy", request_only=True, value={
                        "maxKeyLifetimeDays": 90, "allowedScopes": ["apps:read", "keys:read"],
