@@ -102,7 +102,10 @@ def clean_allowed_scopes(value: object) -> tuple[str, ...] | None:
     except scope_registry.ScopeError as exc:
         raise ValidationError({"allowed_scopes": [str(exc)]}) from None
     registry = list(scope_registry.registry())
-    left_out = [s for s in registry if s not in scopes and s != scope_registry.ADMIN_SCOPE]
+    # OpenID Connect's scopes say who a person is, not what a credential may do in the organization: leaving
+    # them out does not take anything from ``admin``.
+    left_out = [s for s in registry if s not in scopes and s != scope_registry.ADMIN_SCOPE
+                and s not in scope_registry.IDENTITY_SCOPES]
     if scope_registry.ADMIN_SCOPE in scopes and left_out:
         raise ValidationError({"allowed_scopes": [
             f"admin implies every scope, so it cannot be allowed while {', '.join(left_out)} "

@@ -64,10 +64,33 @@ def store_scope_usage(batch: ScopeBatch) -> None:
                 cursor.execute(_sql(column, len(chunk)), [value for row in chunk for value in row])
 
 
+def _pending(*, key_pk: int | None = None, client_pk: int | None = None, user_id: int | None = None
+             ) -> dict[str, datetime]:
+    """This process's scope uses not yet flushed (``usage.recorder``), for one credential."""
+    from usage.recorder import recorder
+
+    found: dict[str, datetime] = {}
+    for (_org, k, c, u, scope), seconds in recorder.pending_scopes().items():
+        if (key_pk is not None and k == key_pk) or (client_pk is not None and c == client_pk
+                                                     and (user_id is None or u == user_id)):
+            moment = datetime.fromtimestamp(seconds, tz=UTC)
+            if scope not in found or moment > found[scope]:
+                found[scope] = moment
+    return found
+
+
+def _merged(stored: dict[str, datetime], pending: dict[str, datetime]) -> dict[str, datetime]:
+    for scope, moment in pending.items():
+        if scope not in stored or moment > stored[scope]:
+            stored[scope] = moment
+    return stored
+
+
 def key_scope_usage(key: ApiKey, *, days: int = SHOWN_DAYS) -> list[dict]:
     """Each scope the key holds, with when it was last used within ``days`` (or None)."""
     since = timezone.now() - timedelta(days=days)
-    used = dict(ScopeUsage.objects.filter(api_key=key, last_used_at__gte=since).values_list("scope", "last_used_at"))
+    used = _merged(dict(ScopeUsage.objects.filter(api_key=key, last_used_at__gte=since)
+                        .values_list("scope", "last_used_at")), _pending(key_pk=key.pk))
     # ``admin`` is never recorded itself (a call records its endpoint's scope): it was last used when any was.
     latest = max(used.values(), default=None)
     return [{"scope": scope, "last_used_at": latest if scope == "admin" else used.get(scope)} for scope in key.scopes]
@@ -83,6 +106,7 @@ def client_scope_usage(client, *, user_id: int | None = None, days: int = SHOWN_
     for scope, moment in rows.values_list("scope", "last_used_at"):
         if scope not in used or moment > used[scope]:
             used[scope] = moment
+    used = _merged(used, _pending(client_pk=client.pk, user_id=user_id))
     return [{"scope": scope, "last_used_at": used.get(scope)} for scope in client.allowed_scopes]
 
 
@@ -94,6 +118,10 @@ def user_client_scope_uses(user_id: int, client_pks: list[int], *, days: int = S
             oauth_client_id__in=client_pks, user_id=user_id, last_used_at__gte=since,
     ).values_list("oauth_client_id", "scope", "last_used_at"):
         out.setdefault(client_pk, {})[scope] = moment
+    for client_pk in client_pks:
+        pending = _pending(client_pk=client_pk, user_id=user_id)
+        if pending:
+            out[client_pk] = _merged(out.get(client_pk, {}), pending)
     return out
 
 
@@ -102,6 +130,7 @@ def scopes_used_recently(key: ApiKey, *, days: int = NARROW_DAYS) -> list[str]:
     recorded (calls record the endpoint's scope), so a key holding ``admin`` narrows to what it really used."""
     since = timezone.now() - timedelta(days=days)
     used = set(ScopeUsage.objects.filter(api_key=key, last_used_at__gte=since).values_list("scope", flat=True))
+    used |= set(_pending(key_pk=key.pk))
     held = set(key.scopes)
     if "admin" in held:
         from portal import scopes as scope_registry

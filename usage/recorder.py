@@ -112,6 +112,12 @@ class UsageRecorder:
                     logger.exception("Request log rows could not be written; kept for the next flush")
                     self._keep({}, logs)
 
+    def pending_scopes(self) -> dict[tuple, float]:
+        """A copy of the scope uses gathered in this process and not yet written (a page or the API merges them,
+        so a call is visible there at once in this process, and within a flush everywhere)."""
+        with self._lock:
+            return dict(self._scopes)
+
     def discard(self) -> None:
         """Forget what has gathered (tests: each starts with an empty buffer)."""
         with self._lock:

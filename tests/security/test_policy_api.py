@@ -66,6 +66,13 @@ def test_admin_cannot_be_allowed_while_another_scope_is_left_out(client_a) -> No
     assert "admin" in message and "audit:read" in message
 
 
+def test_admin_may_be_allowed_without_the_openid_connect_scopes(client_a) -> None:
+    portal_only = [s for s in scope_registry.registry() if s not in scope_registry.IDENTITY_SCOPES]
+    response = _put(client_a, allowedScopes=portal_only)
+    assert response.status_code == 200, response.json()
+    assert response.json()["allowedScopes"] == portal_only
+
+
 def test_listing_every_scope_means_no_restriction(client_a) -> None:
     response = _put(client_a, allowedScopes=list(scope_registry.registry()))
     assert response.status_code == 200

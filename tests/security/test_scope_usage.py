@@ -29,8 +29,11 @@ def test_each_call_records_the_scope_its_endpoint_required(app, make_key, api_cl
     key, plaintext = make_key(app, None, scopes=["apps:read", "keys:read", "audit:read"])
     client = api_client(plaintext)
     assert client.get("/api/v1/applications").status_code == 200
-    assert _usage(client, key)["apps:read"] is None  # gathered in the process, not yet flushed
+    # Gathered in the process (no query of its own), shown at once from there, written by the next flush.
+    assert _usage(client, key)["apps:read"] is not None
+    assert not ScopeUsage.objects.filter(api_key=key).exists()
     flush_usage()
+    assert ScopeUsage.objects.filter(api_key=key, scope="apps:read").exists()
     usage = _usage(client, key)
     assert list(usage) == ["apps:read", "keys:read", "audit:read"]
     assert usage["apps:read"] is not None and usage["audit:read"] is None
