@@ -13,6 +13,7 @@ from django import forms
 
 from accounts.roles import role_ceiling
 from apikeys.models import ApiKey
+from policies.rules import DEFAULT_POLICY, Policy
 from portal import scopes as scope_registry
 from portal.conf import portal_settings
 
@@ -50,6 +51,7 @@ class ApiKeyCreateForm(forms.Form):
     )
 
     def __init__(self, *args: Any, role: str, allow_no_expiry: bool, email_verified: bool = True,
+                 policy: Policy = DEFAULT_POLICY,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not email_verified:  # said beside the choice, before any refusal (contract section 4)
@@ -58,7 +60,8 @@ class ApiKeyCreateForm(forms.Form):
                 "banner above. Until then, make a test key.")
         registry = scope_registry.registry()
         presets = scope_registry.presets()
-        grantable = set(role_ceiling(role))
+        # What the role may grant and the organization's policy allows (section 19): only that is offered.
+        grantable = set(role_ceiling(role)) - set(policy.disallowed(registry))
 
         self.fields["scope_preset"].choices = [
             *((name, _preset_label(name, values)) for name, values in presets.items()),
@@ -68,7 +71,8 @@ class ApiKeyCreateForm(forms.Form):
             *((name, _preset_label(name, values)) for name, values in presets.items() if grantable.issuperset(values)),
             (CUSTOM_PRESET, "Custom: choose scopes below"),
         ]
-        self.fields["scope_preset"].initial = "READ_ONLY"
+        offered = [name for name, _label in self.fields["scope_preset"].widget.choices]
+        self.fields["scope_preset"].initial = "READ_ONLY" if "READ_ONLY" in offered else offered[0]
         self.fields["scopes"].choices = [(name, f"{name} — {text}") for name, text in registry.items()]
         # OpenID Connect's scopes describe a person signing in; a key acts for no one, so they are not offered.
         self.fields["scopes"].widget.choices = [
@@ -77,9 +81,22 @@ class ApiKeyCreateForm(forms.Form):
         ]
 
         maximum = portal_settings.KEY_MAX_EXPIRY_DAYS
-        expiry = [(str(days), f"{days} days") for days in EXPIRY_CHOICES_DAYS if days <= maximum]
-        if allow_no_expiry:
+        limit = policy.max_key_lifetime_days
+        if limit is not None:
+            maximum = min(maximum, limit)
+        days_offered = [days for days in EXPIRY_CHOICES_DAYS if days <= maximum]
+        if limit is not None and maximum not in days_offered:
+            days_offered.append(maximum)  # the policy's own limit is always a choice
+        expiry = [(str(days), f"{days} day{'s' if days != 1 else ''}") for days in days_offered]
+        if allow_no_expiry and limit is None:
             expiry.append((NO_EXPIRY, "Never"))
+        if limit is not None:
+            self.fields["expires_in_days"].help_text = f"This organization's policy limits keys to {limit} days."
+        if policy.live_keys_need_ip_ranges:
+            self.fields["allowed_ips"].label = "Allowed IP ranges (required for live keys)"
+            self.fields["allowed_ips"].help_text = (
+                "This organization's policy requires live keys to list the addresses they are used from. "
+                + self.fields["allowed_ips"].help_text)
         self.fields["expires_in_days"].choices = expiry
         default = str(portal_settings.KEY_DEFAULT_EXPIRY_DAYS)
         self.fields["expires_in_days"].initial = default if default in dict(expiry) else expiry[0][0]

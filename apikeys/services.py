@@ -19,6 +19,9 @@ from apikeys.validators import allowed_ip_ranges
 from applications.models import Application
 from applications.services import application_get_or_create_default
 from audit.services import audit_record
+from policies import rules as policy_rules
+from policies.rules import Policy
+from policies.selectors import policy_for
 from portal import events
 from portal import scopes as scope_registry
 from portal.callers import Caller
@@ -60,7 +63,10 @@ def rotated_name(name: str, day: date) -> str:
     return base[: NAME_MAX_LENGTH - len(suffix)].rstrip() + suffix
 
 
-def _clean_expiry(caller: Caller, expires_in_days: int | None) -> timezone.datetime | None:
+def _clean_expiry(caller: Caller, expires_in_days: int | None, policy: Policy = policy_rules.DEFAULT_POLICY,
+                  ) -> timezone.datetime | None:
+    if not isinstance(expires_in_days, bool) and isinstance(expires_in_days, int | None):
+        policy_rules.check_key_expiry(policy, expires_in_days)  # the organization's limit (section 19)
     if expires_in_days is None:
         if not caller.organization.allow_keys_without_expiry:
             raise ValidationError({"expires_in_days": ["This organization requires keys to expire: give 1 to 365."]})
@@ -81,7 +87,8 @@ def clean_allowed_ips(values: list[str] | None) -> list[str]:
         raise ValidationError({"allowed_ips": exc.messages}) from None
 
 
-def _resolve_scopes(caller: Caller, preset: str | None, scopes: list[str] | None) -> list[str]:
+def _resolve_scopes(caller: Caller, preset: str | None, scopes: list[str] | None,
+                    policy: Policy = policy_rules.DEFAULT_POLICY) -> list[str]:
     if not preset and not scopes:
         raise ValidationError({"scopes": ["Choose a scope preset or at least one scope."]})
     try:
@@ -89,6 +96,9 @@ def _resolve_scopes(caller: Caller, preset: str | None, scopes: list[str] | None
     except scope_registry.ScopeError as exc:
         field = "scope_preset" if preset and preset in exc.unknown else "scopes"
         raise ValidationError({field: [str(exc)]}) from None
+    # The organization's allowed scopes (section 19): a preset holding another is refused whole, never cut.
+    policy_rules.check_key_scopes(policy, scope_registry.normalize(scopes or []), preset=preset,
+                                  preset_scopes=scope_registry.presets().get(preset or "", []))
     scope_registry.check_grantable(caller.scopes, resolved)
     return resolved
 
@@ -122,12 +132,14 @@ def api_key_create(
         raise ValidationError({"environment": ["Choose live or test."]})
     if environment == ApiKey.Environment.LIVE:
         require_verified_email(caller, "a live key")
-    resolved_scopes = _resolve_scopes(caller, scope_preset, scopes)
+    policy = policy_for(caller.organization.pk)
+    resolved_scopes = _resolve_scopes(caller, scope_preset, scopes, policy)
     fields = {
-        "expires_at": _clean_expiry(caller, expires_in_days),
+        "expires_at": _clean_expiry(caller, expires_in_days, policy),
         "rate_limit_per_minute": clean_rate_limit(rate_limit_per_minute),
         "allowed_ips": clean_allowed_ips(allowed_ips),
     }
+    policy_rules.check_key_ips(policy, environment, fields["allowed_ips"])
     key, plaintext = _insert_key(caller=caller, application=application, name=name, environment=environment,
                                  scopes=resolved_scopes, **fields)
     audit_record(action="api_key.created", actor=caller.audit_actor, organization=caller.organization, target=key,
@@ -176,12 +188,16 @@ def api_keys_revoke_for_application(*, caller: Caller, application: Application,
 
 @transaction.atomic
 def api_key_rotate(*, caller: Caller, key: ApiKey, grace_period_hours: int | None = None,
-                   name: str | None = None) -> tuple[ApiKey, str]:
+                   name: str | None = None, scopes: list[str] | None = None) -> tuple[ApiKey, str]:
     """Issue a replacement (shown once) with the same settings; the old key lives on for the grace period.
 
     The replacement is called ``name``, or ``<name> (rotated <today>)``. A key whose replacement was revoked or
     expired while it was still in its grace period may be rotated again: the new replacement takes the failed
     one's place, and the grace period starts again from now (never beyond the key's expiry before rotation).
+
+    The organization's policy (section 19) applies: the replacement keeps only the scopes it allows (a 400 if none
+    remain) and expires at the earlier of the old key's expiry and the policy's limit from now. ``scopes``, a
+    subset of the key's, narrows the replacement further ("Narrow to what it used").
     """
     if grace_period_hours is None:
         grace_period_hours = portal_settings.KEY_ROTATION_GRACE_HOURS
@@ -200,13 +216,22 @@ def api_key_rotate(*, caller: Caller, key: ApiKey, grace_period_hours: int | Non
             raise ValidationError({"key": [f"This key is already replaced by {key.replaced_by.public_id}, which "
                                            "works: rotate that one instead."]})
         raise ValidationError({"key": [f"Only an active key can be rotated; this one is {key.status}."]})
-    scope_registry.check_grantable(caller.scopes, key.scopes)
+    policy = policy_for(caller.organization.pk)
+    new_scopes = policy_rules.kept_scopes(policy, key.scopes)
+    if scopes is not None:
+        narrowed = [s for s in new_scopes if s in set(scopes)]
+        if not narrowed or set(scopes) - set(key.scopes):
+            raise ValidationError({"scopes": ["Give some of the key's own scopes."]})
+        new_scopes = narrowed
+    policy_rules.check_key_ips(policy, key.environment, key.allowed_ips)
+    scope_registry.check_grantable(caller.scopes, new_scopes)
     failed_replacement = key.replaced_by.public_id if key.replaced_by_id else None
     if key.rotated_at is None:
         key.expires_at_before_rotation = key.expires_at
     new_key, plaintext = _insert_key(
         caller=caller, application=key.application, name=new_name, environment=key.environment,
-        scopes=key.scopes, expires_at=_rotated_expiry(key, now), rate_limit_per_minute=key.rate_limit_per_minute,
+        scopes=new_scopes, expires_at=_rotated_expiry(key, now, policy),
+        rate_limit_per_minute=key.rate_limit_per_minute,
         allowed_ips=key.allowed_ips,
     )
     grace_end = now + timedelta(hours=grace_period_hours)
@@ -217,6 +242,8 @@ def api_key_rotate(*, caller: Caller, key: ApiKey, grace_period_hours: int | Non
     key.save(update_fields=["rotated_at", "replaced_by", "expires_at", "expires_at_before_rotation"])
     metadata = {"publicId": key.public_id, "newPublicId": new_key.public_id, "newName": new_key.name,
                 "gracePeriodHours": grace_period_hours}
+    if new_scopes != list(key.scopes):
+        metadata["scopesRemoved"] = [s for s in key.scopes if s not in new_scopes]
     if failed_replacement:
         metadata["failedReplacementId"] = failed_replacement
     audit_record(action="api_key.rotated", actor=caller.audit_actor, organization=caller.organization, target=key,
@@ -247,9 +274,12 @@ def api_key_keep(*, caller: Caller, key: ApiKey) -> ApiKey:
     return key
 
 
-def _rotated_expiry(key: ApiKey, now) -> timezone.datetime | None:
-    """The new key keeps the old one's lifetime (before any rotation cut it short), counted from now."""
+def _rotated_expiry(key: ApiKey, now, policy: Policy = policy_rules.DEFAULT_POLICY) -> timezone.datetime | None:
+    """The new key keeps the old one's lifetime (before any rotation cut it short), counted from now; under a
+    policy's lifetime limit, the earlier of the old key's expiry and the limit from now."""
     lifetime_end = key.expires_at_before_rotation if key.rotated_at is not None else key.expires_at
+    if policy.max_key_lifetime_days is not None:
+        return policy_rules.rotated_expiry(policy, lifetime_end, now)
     if lifetime_end is None:
         return None
     return now + (lifetime_end - key.created_at)
@@ -280,5 +310,9 @@ def quick_start_key_create(*, caller: Caller) -> tuple[ApiKey, str]:
     key needs no verified address. Returns ``(key, plaintext)``."""
     application = application_get_or_create_default(caller=caller, name=QUICK_START_APPLICATION)
     days = min(portal_settings.KEY_DEFAULT_EXPIRY_DAYS, portal_settings.KEY_MAX_EXPIRY_DAYS)
+    # Within the organization's lifetime limit (section 19); a policy that leaves out a READ_ONLY scope refuses.
+    limit = policy_for(caller.organization.pk).max_key_lifetime_days
+    if limit is not None:
+        days = min(days, limit)
     return api_key_create(caller=caller, application=application, name=QUICK_START_KEY_NAME,
                           scope_preset="READ_ONLY", expires_in_days=days, environment=ApiKey.Environment.TEST)

@@ -25,6 +25,7 @@ from apikeys.models import ApiKey
 from apikeys.selectors import access_api_key_by_id, api_key_history, api_key_replaced, search_api_keys
 from apikeys.services import api_key_create, api_key_keep, api_key_revoke, api_key_rotate, rotated_name
 from applications.selectors import access_application_by_id
+from policies.selectors import policy_for
 from portal import scopes as scope_registry
 from portal.conf import portal_settings
 from portal.forms import add_service_errors, posted_data
@@ -58,7 +59,8 @@ def key_create(request: HttpRequest, slug: str, app_id: int) -> HttpResponse:
     application = access_application_by_id(access.organization, app_id)
     form = ApiKeyCreateForm(posted_data(request), role=access.role,
                             allow_no_expiry=access.organization.allow_keys_without_expiry,
-                            email_verified=email_verified(request.user))
+                            email_verified=email_verified(request.user),
+                            policy=policy_for(access.organization.pk))
     if request.method == "POST" and form.is_valid():
         try:
             key, plaintext = api_key_create(caller=access.caller, application=application,

@@ -34,3 +34,20 @@ def chosen_membership(user, slug: str):
     """The person's membership in the organization chosen on the form (active organizations only), or None."""
     return (user_memberships(user).filter(organization__slug=slug or "", organization__suspended_at__isnull=True)
             .first())
+
+
+# Scope by scope (contract section 19): the page ticks every requested scope; the person may untick any but
+# ``openid`` (without it there is no sign-in to consent to). A browser posts only the boxes left ticked, so the
+# page's own Authorize button carries ``CHOSEN`` as its value: with it, no box ticked means none kept. A form
+# posted without the boxes and without that value (a client's own test harness, an older page) keeps every scope.
+KEEP_SCOPE_FIELD = "keep_scope"
+CHOSEN = "chosen"
+ALWAYS_KEPT = frozenset({"openid"})
+
+
+def scopes_kept_by_person(data, requested: list[str]) -> list[str]:
+    """The requested scopes the person left ticked, in the request's order; ``openid`` always stays."""
+    ticked = set(data.getlist(KEEP_SCOPE_FIELD))
+    if not ticked and data.get("allow") != CHOSEN:
+        return list(requested)
+    return [s for s in requested if s in ALWAYS_KEPT or s in ticked]

@@ -38,7 +38,7 @@ from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 from oauthlib.oauth2.rfc8628.endpoints.device_authorization import DeviceAuthorizationEndpoint
 
 from audit.services import audit_guessing_refused, audit_record
-from oauthapps.consent import chosen_membership, consent_context, scopes_granted_by
+from oauthapps.consent import chosen_membership, consent_context, scopes_granted_by, scopes_kept_by_person
 from oauthapps.device_codes import (
     DEVICE_CODE_SECONDS,
     display_user_code,
@@ -150,11 +150,16 @@ class DeviceConsentForm(forms.Form):
 
 
 @transaction.atomic
-def device_grant_decide(*, grant: DeviceGrant, user, membership, allow: bool) -> DeviceGrant:
-    """The person's answer. Allowed: bound to ``membership``'s organization, with the scopes cut to their role
-    there (none left is a refusal, as on the authorize page). Audited either way."""
+def device_grant_decide(*, grant: DeviceGrant, user, membership, allow: bool,
+                        kept: list[str] | None = None) -> DeviceGrant:
+    """The person's answer. Allowed: bound to ``membership``'s organization, with the scopes the person kept
+    (``kept``; every requested one when None) cut to their role there (none left is a refusal, as on the
+    authorize page). Audited either way."""
     client = OAuthClient.objects.select_related("organization").filter(client_id=grant.client_id).first()
-    granted = scopes_granted_by(membership.role, grant.scope.split()) if allow and membership else []
+    requested = grant.scope.split()
+    if kept is not None:
+        requested = [s for s in requested if s in set(kept)]
+    granted = scopes_granted_by(membership.role, requested) if allow and membership else []
     locked = DeviceGrant.objects.select_for_update().get(pk=grant.pk)
     if locked.status != DeviceGrant.AUTHORIZATION_PENDING:
         return locked
@@ -223,7 +228,8 @@ class DeviceView(LoginRequiredMixin, View):
         if allow and membership is None:
             form.add_error(None, "Choose one of your organizations.")
             return self.consent_page(request, grant, form=form)
-        decided = device_grant_decide(grant=grant, user=request.user, membership=membership, allow=allow)
+        decided = device_grant_decide(grant=grant, user=request.user, membership=membership, allow=allow,
+                                      kept=scopes_kept_by_person(request.POST, grant.scope.split()))
         return render(request, "oauthapps/device_done.html",
                       {"approved": decided.status == DeviceGrant.AUTHORIZED, "scopes": decided.scope.split()})
 

@@ -20,7 +20,7 @@ from oauth2_provider.views import AuthorizationView, RevokeTokenView, TokenView
 
 from audit.services import audit_guessing_refused, audit_record
 from oauthapps.client_auth import ANOTHER_CLIENT, TWO_METHODS, basic_credentials, sends_basic
-from oauthapps.consent import chosen_membership, consent_context, scopes_granted_by
+from oauthapps.consent import chosen_membership, consent_context, scopes_granted_by, scopes_kept_by_person
 from oauthapps.models import OAuthClient
 from oauthapps.oidc import NOBODY_SIGNED_IN
 from portal import scopes as scope_registry
@@ -118,7 +118,9 @@ class ConsentView(AuthorizationView):
     def create_authorization_response(self, request, scopes, credentials, allow):
         membership = getattr(self, "portal_membership", None)
         if allow and membership is not None:
-            granted = scopes_granted_by(membership.role, scopes.split())
+            # What the person kept ticked, then cut to their role; the token holds that and says so (RFC 6749 3.3).
+            kept = scopes_kept_by_person(request.POST, scopes.split())
+            granted = scopes_granted_by(membership.role, kept)
             allow = bool(granted)  # nothing left to grant: refuse rather than fall back to defaults
             scopes = " ".join(granted)
             credentials = {**credentials, "portal_organization_id": membership.organization_id}

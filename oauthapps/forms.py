@@ -15,6 +15,7 @@ from accounts.roles import role_ceiling
 from oauthapps.models import ACCESS_TOKEN_FORMATS, DEVICE_CODE_GRANT, OAuthClient
 from oauthapps.redirects import MAX_LENGTH, MAX_URIS, clean_redirect_uris
 from oauthapps.server import GRANT_TYPES
+from policies.rules import DEFAULT_POLICY, Policy
 from portal import scopes as scope_registry
 
 REDIRECT_URI_HELP = (
@@ -65,7 +66,8 @@ class OAuthClientForm(forms.Form):
         widget=forms.RadioSelect, help_text=ACCESS_TOKEN_FORMAT_HELP, required=False,
     )
 
-    def __init__(self, *args: Any, role: str, client: OAuthClient | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, role: str, client: OAuthClient | None = None, policy: Policy = DEFAULT_POLICY,
+                 **kwargs: Any) -> None:
         self.client = client
         if client is not None:
             kwargs.setdefault("initial", {
@@ -80,7 +82,9 @@ class OAuthClientForm(forms.Form):
         registry = scope_registry.registry()
         # A client may already hold scopes beyond this person's role (an owner made it): show them, checked,
         # so saving another field does not silently drop them.
-        offered = set(role_ceiling(role)) | set(client.allowed_scopes if client else [])
+        # Only what the organization's policy allows is offered (section 19).
+        offered = (set(role_ceiling(role)) - set(policy.disallowed(registry))) | \
+            set(client.allowed_scopes if client else [])
         self.fields["allowed_scopes"].choices = [(name, f"{name} — {text}") for name, text in registry.items()]
         self.fields["allowed_scopes"].widget.choices = [
             (name, f"{name} — {text}") for name, text in registry.items() if name in offered
@@ -137,7 +141,8 @@ class OAuthClientCreateForm(OAuthClientForm):
     def __init__(self, *args: Any, role: str, **kwargs: Any) -> None:
         super().__init__(*args, role=role, **kwargs)
         self.fields["grant_types"].initial = ["client_credentials"]
-        self.fields["allowed_scopes"].initial = ["apps:read"]
+        offered = [name for name, _label in self.fields["allowed_scopes"].widget.choices]
+        self.fields["allowed_scopes"].initial = ["apps:read"] if "apps:read" in offered else offered[:1]
 
     def service_arguments(self) -> dict[str, Any]:
         """The cleaned data as ``oauth_client_create`` takes it."""

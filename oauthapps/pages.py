@@ -36,6 +36,7 @@ from oauthapps.services.clients import (
     oauth_client_update,
 )
 from oauthapps.services.tokens import oauth_consent_revoke
+from policies.selectors import policy_for
 from portal import scopes as scope_registry
 from portal.callers import Caller
 from portal.forms import add_service_errors, posted_data
@@ -79,7 +80,7 @@ def client_create(request: HttpRequest, slug: str, app_id: int) -> HttpResponse:
     """Register a client under an application (developers and up), within what the person's role may grant."""
     access = access_organization_by_slug(request.user, slug, min_role=Role.DEVELOPER)
     application = access_application_by_id(access.organization, app_id)
-    form = OAuthClientCreateForm(posted_data(request), role=access.role)
+    form = OAuthClientCreateForm(posted_data(request), role=access.role, policy=policy_for(access.organization.pk))
     if request.method == "POST" and form.is_valid():
         try:
             client, secret = oauth_client_create(caller=access.caller, application=application,
@@ -127,7 +128,8 @@ def client_detail(request: HttpRequest, slug: str, client_pk: int) -> HttpRespon
     """One client; every member reads it, developers and up also see the edit form."""
     access = access_organization_by_slug(request.user, slug)
     client = access_oauth_client_by_id(access.organization, client_pk)
-    form = OAuthClientForm(role=access.role, client=client) if can_manage_credentials(access.role) else None
+    form = OAuthClientForm(role=access.role, client=client, policy=policy_for(access.organization.pk)) \
+        if can_manage_credentials(access.role) else None
     return _render_detail(request, access, client, form)
 
 
@@ -137,7 +139,8 @@ def client_edit(request: HttpRequest, slug: str, client_pk: int) -> HttpResponse
     """Change a client's name, grants, redirect URIs, scopes or rate limit; errors show on its page."""
     access = access_organization_by_slug(request.user, slug, min_role=Role.DEVELOPER)
     client = access_oauth_client_by_id(access.organization, client_pk)
-    form = OAuthClientForm(request.POST, role=access.role, client=client)
+    form = OAuthClientForm(request.POST, role=access.role, client=client,
+                           policy=policy_for(access.organization.pk))
     if form.is_valid():
         try:
             oauth_client_update(caller=access.caller, client=client, **form.changes())

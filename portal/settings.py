@@ -88,6 +88,9 @@ INSTALLED_APPS = [
     "webhooks",
     "notifications",
     "usage",
+    # Least privilege (contract section 19): the policy low, what reads keys and clients on top.
+    "policies",
+    "security",
     "dashboard",  # the top floor: pages that read several features; no models
     "gateway",  # section 18: resource servers, their introspection and /gateway/auth; above every app it uses
 ]
@@ -327,7 +330,10 @@ CELERY_BEAT_SCHEDULE = {
     "portal-purge-expired": {"task": "portal.tasks.purge_expired", "schedule": 24 * 3600},
     "usage-rollup": {"task": "usage.tasks.rollup", "schedule": 60},
     "usage-prune": {"task": "usage.tasks.prune", "schedule": 24 * 3600},
+    "security-revoke-unused-keys": {"task": "security.tasks.revoke_unused_keys", "schedule": 600},
 }
+# Section 19: each API call records the scope its endpoint required, in the usage batch; off only for benchmarks.
+PORTAL_SCOPE_USAGE = env_bool("PORTAL_SCOPE_USAGE", True)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # 1 MiB, section 5 of the contract
 

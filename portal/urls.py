@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("webhooks.urls")),
     path("", include("notifications.urls")),
     path("", include("usage.urls")),
+    path("", include("security.urls")),
     # The top floor last: its "orgs/<slug>/" must not shadow the fixed addresses above (orgs/new/).
     path("", include("dashboard.urls")),
 ]

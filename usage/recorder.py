@@ -47,25 +47,21 @@ class UsageRecorder:
         self._counts: dict[Bucket, list[int]] = {}
         self._logs: list[tuple] = []
         self._thread_pid: int | None = None
+        # Scope usage (contract section 19): (organization, key pk, client pk, user id, scope) -> latest call,
+        # written by ``scope_writer`` (``security.scope_usage``, set by its app) on each flush.
+        self._scopes: dict[tuple, float] = {}
+        self.scope_writer = None
+        self.record_scopes = True  # the benchmark turns it off to measure its cost
 
     def observe(self, request: HttpRequest, response: HttpResponse, started_at: float, duration: float) -> None:
         """The observer of every API response (registered by ``usage.apps``)."""
         if not portal_settings.USAGE_ENABLED:
             return
         caller = getattr(request, "auth", None)
-        auth_type = getattr(caller, "auth_type", None)
-        if auth_type == "api_key":
-            key_pk, client_pk, application_id = caller.credential.pk, None, caller.credential.application_id
-        elif auth_type == "oauth2":
-            key_pk, client_pk, application_id = None, caller.client.pk, caller.client.application_id
-        else:
-            return  # a session, or no valid credential: not a credential's usage
-        organization_id, status = caller.organization_id, response.status_code
-        bucket = (organization_id, application_id, key_pk, client_pk, int(started_at) // 60 * 60)
-        entry = (request.request_id, started_at, organization_id, key_pk, client_pk, request.method,
-                 scrub_keys(request.path)[:2000], status, round(duration * 1000, 2), client_ip(request),
-                 scrub_keys(request.META.get("HTTP_USER_AGENT", ""))[:512], None)
-        self._add(bucket, entry, status)
+        self._add(caller, started_at=started_at, status=response.status_code,
+                  log=(request.request_id, request.method, request.path, round(duration * 1000, 2),
+                       client_ip(request), request.META.get("HTTP_USER_AGENT", ""), None),
+                  scopes=getattr(request, "portal_scopes_used", None))
 
     def record(self, caller, *, request_id: str, started_at: float, duration: float, method: str, path: str,
                status: int, ip: str | None, user_agent: str, resource_server: str) -> None:
@@ -73,6 +69,13 @@ class UsageRecorder:
         the original method and path (section 18)."""
         if not portal_settings.USAGE_ENABLED:
             return
+        self._add(caller, started_at=started_at, status=status,
+                  log=(request_id, method, path, round(duration * 1000, 2), ip, user_agent, resource_server),
+                  scopes=None)
+
+    def _add(self, caller, *, started_at: float, status: int, log: tuple, scopes) -> None:
+        """Count one call of a key or a token (a session, or no valid credential, is not a credential's usage), keep
+        its request-log row (path and user agent scrubbed of pasted keys) and the scopes it used."""
         auth_type = getattr(caller, "auth_type", None)
         if auth_type == "api_key":
             key_pk, client_pk, application_id = caller.credential.pk, None, caller.credential.application_id
@@ -80,19 +83,24 @@ class UsageRecorder:
             key_pk, client_pk, application_id = None, caller.client.pk, caller.client.application_id
         else:
             return
-        bucket = (caller.organization_id, application_id, key_pk, client_pk, int(started_at) // 60 * 60)
-        entry = (request_id, started_at, caller.organization_id, key_pk, client_pk, method, scrub_keys(path)[:2000],
-                 status, round(duration * 1000, 2), ip, scrub_keys(user_agent)[:512], resource_server)
-        self._add(bucket, entry, status)
-
-    def _add(self, bucket: Bucket, entry: tuple, status: int) -> None:
+        organization_id = caller.organization_id
+        request_id, method, path, duration_ms, ip, user_agent, resource_server = log
+        bucket = (organization_id, application_id, key_pk, client_pk, int(started_at) // 60 * 60)
+        entry = (request_id, started_at, organization_id, key_pk, client_pk, method, scrub_keys(path)[:2000],
+                 status, duration_ms, ip, scrub_keys(user_agent)[:512], resource_server)
         index = outcome_of(status)
+        if not self.record_scopes:
+            scopes = None
         with self._lock:
             counts = self._counts.get(bucket)
             if counts is None:
                 counts = self._counts[bucket] = [0, 0, 0, 0]
             counts[index] += 1
             self._logs.append(entry)
+            if scopes:
+                user_id = caller.user.pk if client_pk is not None and caller.user is not None else 0
+                for scope in scopes:
+                    self._scopes[(organization_id, key_pk, client_pk, user_id, scope)] = started_at
         if self._thread_pid != os.getpid() and portal_settings.USAGE_BACKGROUND_FLUSH:
             self._start_thread()
 
@@ -102,6 +110,15 @@ class UsageRecorder:
             with self._lock:
                 counts, self._counts = self._counts, {}
                 logs, self._logs = self._logs, []
+                scopes, self._scopes = self._scopes, {}
+            if scopes and self.scope_writer is not None:
+                try:
+                    self.scope_writer(scopes)
+                except Exception:
+                    logger.exception("Scope usage could not be written; kept for the next flush")
+                    with self._lock:
+                        for name, moment in scopes.items():
+                            self._scopes[name] = max(moment, self._scopes.get(name, 0))
             if counts:
                 try:
                     store_counts(counts)
@@ -115,10 +132,16 @@ class UsageRecorder:
                     logger.exception("Request log rows could not be written; kept for the next flush")
                     self._keep({}, logs)
 
+    def pending_scopes(self) -> dict[tuple, float]:
+        """A copy of the scope uses gathered in this process and not yet written (a page or the API merges them,
+        so a call is visible there at once in this process, and within a flush everywhere)."""
+        with self._lock:
+            return dict(self._scopes)
+
     def discard(self) -> None:
         """Forget what has gathered (tests: each starts with an empty buffer)."""
         with self._lock:
-            self._counts, self._logs = {}, []
+            self._counts, self._logs, self._scopes = {}, [], {}
 
     def _keep(self, counts: dict[Bucket, list[int]], logs: list[tuple]) -> None:
         with self._lock:

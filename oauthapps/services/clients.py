@@ -17,6 +17,8 @@ from oauthapps.api.serializers import OAuthClientOutput
 from oauthapps.models import ACCESS_TOKEN_FORMATS, DEVICE_CODE_GRANT, DOT_GRANT_NAMES, OAuthClient, PluginCredential
 from oauthapps.redirects import clean_redirect_uris
 from oauthapps.server import GRANT_TYPES
+from policies.rules import check_client_scopes
+from policies.selectors import policy_for
 from portal import events
 from portal import scopes as scope_registry
 from portal.callers import Caller
@@ -65,6 +67,7 @@ def _clean_scopes(caller: Caller, allowed_scopes: list[str] | None) -> list[str]
         scopes = scope_registry.normalize(allowed_scopes)
     except scope_registry.ScopeError as exc:
         raise ValidationError({"allowed_scopes": [str(exc)]}) from None
+    check_client_scopes(policy_for(caller.organization.pk), scopes)  # the organization's policy (section 19)
     scope_registry.check_grantable(caller.scopes, scopes)
     return scopes
 

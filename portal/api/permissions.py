@@ -34,8 +34,12 @@ class HasRequiredScopes(permissions.BasePermission):
             raise exceptions.NotAuthenticated()
         if request.method == "OPTIONS":
             return True
-        lacking = caller.missing_scopes(required_scopes(view, request.method))
+        required = required_scopes(view, request.method)
+        lacking = caller.missing_scopes(required)
         if not lacking:
+            # What the call used (section 19): the endpoint's scope, even when held through ``admin``. The usage
+            # recorder gathers it with the request's counts.
+            request._request.portal_scopes_used = required
             return True
         if caller.auth_type == "session":
             raise exceptions.PermissionDenied("Your role in this organization does not allow this.")

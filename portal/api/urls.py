@@ -15,6 +15,7 @@ from oauthapps.api.views import (
     OAuthClientRotateSecretView,
 )
 from portal.api.views import ApiDocsView, HelloView, MeView, NotFoundView, ScopesView
+from security.api.views import ApiKeyScopeUsageView, OrganizationPolicyView
 from usage.api.views import RequestLogListView, UsageView
 from webhooks.api.views import (
     WebhookDeliveryListView,
@@ -55,6 +56,8 @@ v1 = [
          name="api-webhook-delivery-retry"),
     path("usage", UsageView.as_view(), name="api-usage"),
     path("request-logs", RequestLogListView.as_view(), name="api-request-logs"),
+    path("organization/policy", OrganizationPolicyView.as_view(), name="api-organization-policy"),
+    path("api-keys/<str:key_id>/scope-usage", ApiKeyScopeUsageView.as_view(), name="api-api-key-scope-usage"),
 ]
 
 urlpatterns = [

@@ -23,6 +23,8 @@ APPS = (
     "webhooks",
     "usage",
     "gateway",
+    "policies",
+    "security",
     "notifications",
     "leaks",
     "dashboard",

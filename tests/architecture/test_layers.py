@@ -11,11 +11,13 @@ from tests.architecture import importgraph
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("dashboard",),
     ("gateway",),
+    ("security",),
     ("leaks", "webhooks", "usage"),
     ("notifications",),
     ("oauthapps",),
     ("apikeys",),
     ("applications",),
+    ("policies",),
     ("accounts",),
     ("audit",),
     ("portal",),
