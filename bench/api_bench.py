@@ -601,6 +601,39 @@ def peer_rounds(args, env, data, workdir: Path) -> None:
             ("token endpoint / django-oauth-toolkit's", 5, 6, "target: at least 50")])
 
 
+def publish_cost(args, env, data) -> None:
+    """What the job publisher thread (``portal.jobs``) saves a request, on the broker in use: publishing a job to it
+    in the request (``apply_async``, what the request would do without the thread), against handing it to the thread
+    (a queue put, and the thread's own publish, which runs beside the request on the same CPU). Wall and CPU time,
+    best of 5 rounds, in-process."""
+    script = """
+import time, django
+django.setup()
+from django.conf import settings
+from portal import jobs
+from webhooks.tasks import deliver
+print(f"  broker: {settings.CELERY_BROKER_URL.split('://')[0]}")
+def timed(publish, n=300):
+    best_wall = best_cpu = float("inf")
+    for _ in range(5):
+        wall, cpu = time.perf_counter(), time.process_time()
+        for _ in range(n):
+            publish()
+        best_wall = min(best_wall, (time.perf_counter() - wall) / n * 1e6)
+        best_cpu = min(best_cpu, (time.process_time() - cpu) / n * 1e6)
+    return best_wall, best_cpu
+deliver.apply_async((0,))  # connect once (no worker runs: the jobs wait in the broker, for delivery 0, which is none)
+inline = timed(lambda: deliver.apply_async((0,)))
+handed = timed(lambda: jobs.send(deliver, 0))
+time.sleep(2)  # let the thread publish what it was handed (its CPU is the process's too)
+print(f"  published in the request (apply_async): {inline[0]:7.1f} µs wall, {inline[1]:7.1f} µs CPU a job")
+print(f"  handed to the publisher thread (a queue put): {handed[0]:7.1f} µs wall, {handed[1]:7.1f} µs CPU a job,"
+      " in the request")
+"""
+    subprocess.run([PYTHON, "-c", script], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"},
+                   check=True)
+
+
 def cost_table(args, env, data, profile: str | None = None) -> None:
     """The in-process cost table (``bench/costs.py``): µs per request in each middleware, authentication, usage
     counting, the events observer and rendering, for the open endpoint and a key request."""
@@ -681,6 +714,8 @@ def main() -> None:
     parser.add_argument("--peers", action="store_true",
                         help="only: key, bearer and token endpoint against drf-api-key and django-oauth-toolkit")
     parser.add_argument("--queries", action="store_true", help="only: the queries of one request of each case")
+    parser.add_argument("--publish", action="store_true",
+                        help="only: publishing a job in the request against the publisher thread (use --redis)")
     parser.add_argument("--token-commit", action="store_true",
                         help="only: a token request with and without waiting for the WAL flush (use --postgres)")
     parser.add_argument("--profile", choices=["open", "key", "token"],
@@ -709,6 +744,8 @@ def main() -> None:
               f" {args.rounds} rounds of {args.seconds}s")
         if args.peers:
             peer_rounds(args, env, data, Path(tmp))
+        elif args.publish:
+            publish_cost(args, env, data)
         elif args.costs or args.profile or args.queries or args.token_commit:
             mode = "queries" if args.queries else "token-commit" if args.token_commit else args.profile
             cost_table(args, env, data, mode)
