@@ -273,12 +273,13 @@ def usage_rounds(args, env, data) -> None:
     the thread's batched writes."""
     header = f"X-API-Key: {data['key']}"
     with ExitStack() as stack:
-        off = stack.enter_context(serve({**env, "PORTAL_USAGE": "off"}, args.workers))
-        on = stack.enter_context(serve({**env, "PORTAL_USAGE": "on"}, args.workers))
-        compare(args, [
-            ("GET /api/v1/hello with a key, usage off", f"{off}/api/v1/hello", header, None),
-            ("GET /api/v1/hello with a key, usage on", f"{on}/api/v1/hello", header, None),
-        ], [("usage on / usage off", 1, 0, "target: at least 0.95")])
+        if not args.in_process:
+            off = stack.enter_context(serve({**env, "PORTAL_USAGE": "off"}, args.workers))
+            on = stack.enter_context(serve({**env, "PORTAL_USAGE": "on"}, args.workers))
+            compare(args, [
+                ("GET /api/v1/hello with a key, usage off", f"{off}/api/v1/hello", header, None),
+                ("GET /api/v1/hello with a key, usage on", f"{on}/api/v1/hello", header, None),
+            ], [("usage on / usage off", 1, 0, "target: at least 0.95")])
     # The same work in-process, in CPU time, which a busy machine moves far less than throughput: what a request
     # pays (an id, and the append to the buffer), and what the flush thread pays per request it writes.
     script = """
@@ -312,6 +313,18 @@ for _ in range(5):
 print(f"  in the request: an X-Request-Id and the count and log row appended: {best_record:.1f} us CPU a request")
 print(f"  in the flush thread: {best_flush_cpu:.1f} us CPU of the worker, {best_flush:.1f} us in all (the database's"
       f" share included) a request, in batches of {n:,}")
+# Without the thread, each request would write its own count and log row (a batch of one).
+best_single = best_single_cpu = float("inf")
+for _ in range(3):
+    start, cpu = time.perf_counter(), time.process_time()
+    for _ in range(200):
+        request.request_id = request_id_for(request)
+        recorder.observe(request, response, time.time(), 0.001)
+        recorder.flush()
+    best_single = min(best_single, (time.perf_counter() - start) / 200 * 1e6)
+    best_single_cpu = min(best_single_cpu, (time.process_time() - cpu) / 200 * 1e6)
+print(f"  written by the request itself (a batch of one): {best_single_cpu:.1f} us CPU, {best_single:.1f} us in all"
+      " a request")
 """
     subprocess.run([PYTHON, "-c", script], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"},
                    check=True)
@@ -732,6 +745,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds of each case; the best counts")
     parser.add_argument("--small-table", type=int, default=1_000)
     parser.add_argument("--large-table", type=int, default=1_000_000)
+    parser.add_argument("--in-process", action="store_true", help="with --usage: only the in-process figures")
     parser.add_argument("--skip-verify", action="store_true", help="skip the in-process verification timing")
     args = parser.parse_args()
     if not shutil.which("wrk"):

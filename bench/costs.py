@@ -3,7 +3,9 @@
     DJANGO_SETTINGS_MODULE=portal.settings .venv/bin/python -m bench.costs KEY [--profile key|open]
 
 Django's test client runs the requests of each case (the open endpoint, ``GET /api/v1/scopes`` without a
-credential, and ``GET /api/v1/hello`` with an API key) against the database the environment names. Every
+credential, and ``GET /api/v1/hello`` with an API key) against the database the environment names, through the
+settings' middleware ("short": a session-free API request skips the page middleware, ``portal.apichain``) and
+through the whole chain as it was before (each ``portal.apichain`` class replaced by the one it stands in for). Every
 middleware of ``settings.MIDDLEWARE`` is wrapped in a timer here (production code is not touched), and so are
 URL resolution, the authentication classes, the rate-limit count, the scope check, DRF's dispatch, rendering and
 each observer of finished responses (usage counting, the events observer). Each figure is *exclusive*: a
@@ -80,7 +82,22 @@ def __getattr__(name: str) -> type:  # settings.MIDDLEWARE names "<this module>.
     raise AttributeError(name)
 
 
-def instrument() -> None:
+def whole_chain(paths: list[str]) -> list[str]:
+    """``settings.MIDDLEWARE`` as it was before ``portal.apichain``: each of its classes replaced by the one it
+    stands in for (the whole chain on every request, and django-csp's own middleware)."""
+    from django.utils.module_loading import import_string
+
+    whole = []
+    for path in paths:
+        if path.startswith("portal.apichain."):
+            original = import_string(path).__mro__[1]
+            path = f"{original.__module__}.{original.__name__}"
+        whole.append(path)
+    return whole
+
+
+def instrument() -> dict[str, list[str]]:
+    """Timers around everything the table names; the two chains' wrapped middleware lists."""
     from django.conf import settings
     from django.core.handlers.base import BaseHandler
     from rest_framework.response import Response
@@ -89,9 +106,11 @@ def instrument() -> None:
 
     from portal.api import base, observe
 
-    for index, path in enumerate(settings.MIDDLEWARE):
-        _wrapped[f"Timed{index}"] = timed_middleware(path)
-    settings.MIDDLEWARE = [f"{__name__}.Timed{index}" for index in range(len(settings.MIDDLEWARE))]
+    chains = {}
+    for chain, paths in (("short", settings.MIDDLEWARE), ("whole", whole_chain(settings.MIDDLEWARE))):
+        for index, path in enumerate(paths):
+            _wrapped[f"Timed{chain}{index}"] = timed_middleware(path)
+        chains[chain] = [f"{__name__}.Timed{chain}{index}" for index in range(len(paths))]
     wrap_method(BaseHandler, "resolve_request", "URL resolution")
     wrap_method(BaseHandler, "_get_response", "Django's handler: view middleware hooks, the view call")
     for authentication in api_settings.DEFAULT_AUTHENTICATION_CLASSES:
@@ -106,6 +125,7 @@ def instrument() -> None:
     for index, observer in enumerate(observe._observers):
         label = labels.get(getattr(observer, "__name__", ""), f"observer {observer!r}")
         observe._observers[index] = lambda *args, _observer=observer, _label=label: timed(_label, _observer, *args)
+    return chains
 
 
 def run(client: Any, case: tuple[str, dict], n: int) -> float:
@@ -199,32 +219,45 @@ def main() -> None:
         pstats.Stats(profile).sort_stats("tottime").print_stats(35)
         return
     middleware_paths = list(settings.MIDDLEWARE)
-    instrument()
-    client = Client(HTTP_HOST="127.0.0.1")
-    table: dict[str, dict[str, float]] = {}
-    totals: dict[str, float] = {}
-    for name, case in cases.items():
-        run(client, case, 200)  # warm up
-        best = None
-        for _round in range(args.rounds):
+    chains = instrument()
+    # Each case through the short chain (the settings) and the whole one (before portal.apichain), in interleaved
+    # rounds, so that a machine that changes speed moves both.
+    columns = [(name, chain) for chain in ("short", "whole") for name in cases]
+    clients = {}
+    for chain, paths in chains.items():
+        settings.MIDDLEWARE = paths
+        clients[chain] = Client(HTTP_HOST="127.0.0.1")
+        for name in cases:
+            run(clients[chain], cases[name], 200)  # loads the chain, warms up
+    best: dict[tuple[str, str], tuple[float, dict[str, float]]] = {}
+    for _round in range(args.rounds):
+        for column in columns:
             recorder.discard()
             _totals.clear()
-            elapsed = run(client, case, args.requests)
-            if best is None or elapsed < best[0]:
-                best = (elapsed, dict(_totals))
-        elapsed, measured = best
-        totals[name] = elapsed / args.requests * 1e6
-        table[name] = {label: seconds / args.requests * 1e6 for label, seconds in measured.items()}
-        table[name]["rest: the test client's request, Django's handler"] = totals[name] - sum(table[name].values())
+            elapsed = run(clients[column[1]], cases[column[0]], args.requests)
+            if column not in best or elapsed < best[column][0]:
+                best[column] = (elapsed, dict(_totals))
     recorder.discard()
+    table: dict[tuple[str, str], dict[str, float]] = {}
+    totals: dict[tuple[str, str], float] = {}
+    for column, (elapsed, measured) in best.items():
+        totals[column] = elapsed / args.requests * 1e6
+        row = {label: seconds / args.requests * 1e6 for label, seconds in measured.items()}
+        row["rest: the test client's request, Django's handler"] = totals[column] - sum(row.values())
+        table[column] = row
     labels = [f"middleware {path.rsplit('.', 1)[1]}" for path in middleware_paths]
     labels += sorted({label for row in table.values() for label in row} - set(labels),
                      key=lambda label: label.startswith("rest"))
-    print(f"  {'µs per request (exclusive)':66} {'open':>8} {'key':>8}")
+    heads = " ".join(f"{name + (' (whole)' if chain == 'whole' else ''):>13}" for name, chain in columns)
+    print(f"  {'µs per request (exclusive), best of ' + str(args.rounds) + ' rounds':60} {heads}")
     for label in labels:
-        print(f"  {label:66} {table['open'].get(label, 0.0):8.1f} {table['key'].get(label, 0.0):8.1f}")
-    ratio = totals["open"] / totals["key"]
-    print(f"  {'total':66} {totals['open']:8.1f} {totals['key']:8.1f}   (key/open {ratio:.2f})")
+        print(f"  {label:60} " + " ".join(f"{table[column].get(label, 0.0):13.1f}" for column in columns))
+    print(f"  {'total':60} " + " ".join(f"{totals[column]:13.1f}" for column in columns))
+    for chain in chains:
+        print(f"  key/open, {chain} chain: {totals[('open', chain)] / totals[('key', chain)]:.2f}")
+    for name in cases:
+        print(f"  {name}: the short chain saves {totals[(name, 'whole')] - totals[(name, 'short')]:.0f} µs"
+              f" ({1 - totals[(name, 'short')] / totals[(name, 'whole')]:.0%})")
 
 
 if __name__ == "__main__":
