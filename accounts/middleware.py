@@ -13,6 +13,7 @@ from django.urls import NoReverseMatch, reverse
 
 from accounts.two_factor import TwoFactorRequired, has_second_factor, session_used_second_factor
 from accounts.verification import EmailNotVerified
+from portal.apichain import pages_only
 from portal.conf import portal_settings
 
 SESSION_SEEN_AT = "usersession_seen_at"
@@ -24,7 +25,7 @@ def session_seen(request: HttpRequest) -> None:
     request.session[SESSION_SEEN_AT] = int(time.time())
 
 
-class SessionActivityMiddleware:
+class SessionActivity:
     """allauth.usersessions' activity tracking, at most one write a minute per session: its own middleware writes
     the row on every request, which would cost every dashboard page and session API call a write."""
 
@@ -42,7 +43,7 @@ class SessionActivityMiddleware:
         return self.get_response(request)
 
 
-class AccountGatesMiddleware:
+class AccountGates:
     """The pages a person reaches when their account does not meet a rule yet, instead of a bare 403:
 
     - an unverified address: why, and a button that mails the link again (``accounts.verification``);
@@ -84,3 +85,8 @@ class AccountGatesMiddleware:
             return render(request, "accounts/two_factor_required.html",
                           {"organization": exception.organization}, status=403)
         return None
+
+
+# In settings.MIDDLEWARE: each steps aside for an API request that carries no session (portal.apichain).
+SessionActivityMiddleware = pages_only(SessionActivity)
+AccountGatesMiddleware = pages_only(AccountGates)

@@ -109,10 +109,10 @@ def prepare_oauth(env: dict[str, str]) -> dict[str, str]:
 
 
 @contextmanager
-def serve(env: dict[str, str], workers: int):
+def serve(env: dict[str, str], workers: int, app: str = "portal.wsgi", probe: str = "/api/v1/scopes"):
     port = free_port()
     process = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "portal.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}",
+        [PYTHON, "-m", "gunicorn", app, "-w", str(workers), "-b", f"127.0.0.1:{port}",
          "--log-level", "error"],
         cwd=ROOT, env=env,
     )
@@ -127,7 +127,7 @@ def serve(env: dict[str, str], workers: int):
                     raise SystemExit("gunicorn did not start") from None
                 time.sleep(0.2)
         base = f"http://127.0.0.1:{port}"
-        subprocess.run(["wrk", "-t1", "-c4", "-d1s", f"{base}/api/v1/scopes"], capture_output=True, check=True)
+        subprocess.run(["wrk", "-t1", "-c4", "-d1s", f"{base}{probe}"], capture_output=True, check=True)
         serve.pids[base] = process.pid
         yield base
     finally:
@@ -273,12 +273,13 @@ def usage_rounds(args, env, data) -> None:
     the thread's batched writes."""
     header = f"X-API-Key: {data['key']}"
     with ExitStack() as stack:
-        off = stack.enter_context(serve({**env, "PORTAL_USAGE": "off"}, args.workers))
-        on = stack.enter_context(serve({**env, "PORTAL_USAGE": "on"}, args.workers))
-        compare(args, [
-            ("GET /api/v1/hello with a key, usage off", f"{off}/api/v1/hello", header, None),
-            ("GET /api/v1/hello with a key, usage on", f"{on}/api/v1/hello", header, None),
-        ], [("usage on / usage off", 1, 0, "target: at least 0.95")])
+        if not args.in_process:
+            off = stack.enter_context(serve({**env, "PORTAL_USAGE": "off"}, args.workers))
+            on = stack.enter_context(serve({**env, "PORTAL_USAGE": "on"}, args.workers))
+            compare(args, [
+                ("GET /api/v1/hello with a key, usage off", f"{off}/api/v1/hello", header, None),
+                ("GET /api/v1/hello with a key, usage on", f"{on}/api/v1/hello", header, None),
+            ], [("usage on / usage off", 1, 0, "target: at least 0.95")])
     # The same work in-process, in CPU time, which a busy machine moves far less than throughput: what a request
     # pays (an id, and the append to the buffer), and what the flush thread pays per request it writes.
     script = """
@@ -312,6 +313,18 @@ for _ in range(5):
 print(f"  in the request: an X-Request-Id and the count and log row appended: {best_record:.1f} us CPU a request")
 print(f"  in the flush thread: {best_flush_cpu:.1f} us CPU of the worker, {best_flush:.1f} us in all (the database's"
       f" share included) a request, in batches of {n:,}")
+# Without the thread, each request would write its own count and log row (a batch of one).
+best_single = best_single_cpu = float("inf")
+for _ in range(3):
+    start, cpu = time.perf_counter(), time.process_time()
+    for _ in range(200):
+        request.request_id = request_id_for(request)
+        recorder.observe(request, response, time.time(), 0.001)
+        recorder.flush()
+    best_single = min(best_single, (time.perf_counter() - start) / 200 * 1e6)
+    best_single_cpu = min(best_single_cpu, (time.process_time() - cpu) / 200 * 1e6)
+print(f"  written by the request itself (a batch of one): {best_single_cpu:.1f} us CPU, {best_single:.1f} us in all"
+      " a request")
 """
     subprocess.run([PYTHON, "-c", script], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"},
                    check=True)
@@ -510,6 +523,144 @@ print(f"  in-process, with an endpoint / without: {{first / second:.2f}} (target
         ], [("with an endpoint / without", 1, 0, "target: at least 0.90")], content_type="application/json")
 
 
+# The peers (--peers): the same endpoints built on drf-api-key and django-oauth-toolkit at their defaults
+# (bench/peers), served beside the portal, each from a copy of the library the benchmark installs itself.
+PEERS = ("djangorestframework-api-key==3.1.0", "django-oauth-toolkit==3.4.1")
+
+
+def install_peers() -> Path:
+    """pip installs the peers (without their dependencies, which the portal's virtualenv has) into a folder of their
+    own, once per version; the peer server finds them first on its ``PYTHONPATH``."""
+    folder = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "portal-bench-peers" / "-".join(
+        spec.replace("==", "_") for spec in PEERS)
+    if not (folder / "rest_framework_api_key").is_dir():
+        subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(folder), *PEERS],
+                       check=True)
+    return folder
+
+
+def prepare_peers(args: argparse.Namespace, env: dict[str, str], workdir: Path) -> dict[str, str]:
+    """The peers' own database (migrated), a drf-api-key key and a DOT client-credentials client whose secret DOT
+    stores as it does by default (hashed with Django's password hasher)."""
+    folder = install_peers()
+    peers_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.peers.settings",
+                 "PYTHONPATH": os.pathsep.join([str(folder), str(ROOT)])}
+    if args.postgres:
+        database = f"{args.database}_peers"
+        for sql in (f"DROP DATABASE IF EXISTS {database}", f"CREATE DATABASE {database}"):
+            subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql], check=True, capture_output=True)
+        peers_env["PEERS_DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}{args.pg_options}"
+    else:
+        peers_env["PEERS_DATABASE_URL"] = f"sqlite:///{workdir / 'peers.sqlite3'}"
+    subprocess.run([PYTHON, "-m", "django", "migrate", "--noinput", "-v0"], cwd=ROOT, env=peers_env, check=True)
+    secret = secrets.token_urlsafe(32)
+    script = f"""
+import django
+django.setup()
+import oauth2_provider, rest_framework_api_key
+from oauth2_provider.models import Application
+from rest_framework_api_key.models import APIKey
+assert oauth2_provider.__file__.startswith({str(folder)!r}), oauth2_provider.__file__
+_, key = APIKey.objects.create_key(name="bench")
+client = Application.objects.create(name="bench", client_type=Application.CLIENT_CONFIDENTIAL, client_secret={secret!r},
+                                    authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS)
+print("key:", key)
+print("client_id:", client.client_id)
+print("stored secret:", client.client_secret.split("$")[0])
+"""
+    out = subprocess.run([PYTHON, "-c", script], cwd=ROOT, env=peers_env, check=True, capture_output=True,
+                         text=True).stdout
+    print(f"  peers: {', '.join(PEERS)} from {folder}; "
+          f"DOT stores the client secret with {labelled(out, 'stored secret')}")
+    return {"env": peers_env, "key": labelled(out, "key"), "client_id": labelled(out, "client_id"), "secret": secret}
+
+
+def peer_rounds(args, env, data, workdir: Path) -> None:
+    """The portal against its peers, in one run: a key request against drf-api-key's, a Bearer request against
+    django-oauth-toolkit's, the token endpoint against DOT's; and a key request against the open endpoint."""
+    import requests
+
+    peers = prepare_peers(args, env, workdir)
+    clients = prepare_oauth(env)
+    with ExitStack() as stack:
+        base = stack.enter_context(serve(env, args.workers))
+        peer = stack.enter_context(serve(peers["env"], args.workers, app="bench.peers.wsgi",
+                                         probe="/key/hello"))
+        token = requests.post(f"{base}/oauth/token/", data={
+            "grant_type": "client_credentials", "client_id": clients["fast_id"],
+            "client_secret": clients["fast_secret"]}, timeout=30).json()["access_token"]
+        answer = requests.post(f"{peer}/o/token/", data={
+            "grant_type": "client_credentials", "client_id": peers["client_id"], "client_secret": peers["secret"],
+            "scope": "read"}, timeout=60)
+        if answer.status_code != 200:
+            raise SystemExit(f"DOT's token endpoint answered {answer.status_code}: {answer.text[:300]}")
+        peer_token = answer.json()["access_token"]
+        form = f"grant_type=client_credentials&client_id={clients['fast_id']}&client_secret={clients['fast_secret']}"
+        peer_form = f"grant_type=client_credentials&client_id={peers['client_id']}&client_secret={peers['secret']}"
+        compare(args, [
+            ("portal: GET /api/v1/scopes (open, no credential)", f"{base}/api/v1/scopes", None, None),
+            ("portal: GET /api/v1/hello with X-API-Key", f"{base}/api/v1/hello", f"X-API-Key: {data['key']}", None),
+            ("drf-api-key: GET /key/hello with Api-Key", f"{peer}/key/hello", f"Authorization: Api-Key {peers['key']}",
+             None),
+            ("portal: GET /api/v1/hello with a Bearer token", f"{base}/api/v1/hello", f"Authorization: Bearer {token}",
+             None),
+            ("DOT: GET /bearer/hello with a Bearer token", f"{peer}/bearer/hello",
+             f"Authorization: Bearer {peer_token}", None),
+            ("portal: POST /oauth/token/ (client credentials)", f"{base}/oauth/token/", None, form),
+            ("DOT: POST /o/token/ (client credentials)", f"{peer}/o/token/", None, peer_form),
+        ], [("key / open", 1, 0, "target: at least 0.90 limits off, 0.85 on"),
+            ("key / drf-api-key", 1, 2, "target: at least 1.5"),
+            ("bearer / django-oauth-toolkit", 3, 4, "target: at least 2"),
+            ("token endpoint / django-oauth-toolkit's", 5, 6, "target: at least 50")])
+
+
+def publish_cost(args, env, data) -> None:
+    """What the job publisher thread (``portal.jobs``) saves a request, on the broker in use: publishing a job to it
+    in the request (``apply_async``, what the request would do without the thread), against handing it to the thread
+    (a queue put, and the thread's own publish, which runs beside the request on the same CPU). Wall and CPU time,
+    best of 5 rounds, in-process."""
+    script = """
+import time, django
+django.setup()
+from django.conf import settings
+from portal import jobs
+from webhooks.tasks import deliver
+print(f"  broker: {settings.CELERY_BROKER_URL.split('://')[0]}")
+def timed(publish, n=300):
+    best_wall = best_cpu = float("inf")
+    for _ in range(5):
+        wall, cpu = time.perf_counter(), time.process_time()
+        for _ in range(n):
+            publish()
+        best_wall = min(best_wall, (time.perf_counter() - wall) / n * 1e6)
+        best_cpu = min(best_cpu, (time.process_time() - cpu) / n * 1e6)
+    return best_wall, best_cpu
+deliver.apply_async((0,))  # connect once (no worker runs: the jobs wait in the broker, for delivery 0, which is none)
+inline = timed(lambda: deliver.apply_async((0,)))
+handed = timed(lambda: jobs.send(deliver, 0))
+time.sleep(2)  # let the thread publish what it was handed (its CPU is the process's too)
+print(f"  published in the request (apply_async): {inline[0]:7.1f} µs wall, {inline[1]:7.1f} µs CPU a job")
+print(f"  handed to the publisher thread (a queue put): {handed[0]:7.1f} µs wall, {handed[1]:7.1f} µs CPU a job,"
+      " in the request")
+"""
+    subprocess.run([PYTHON, "-c", script], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"},
+                   check=True)
+
+
+def cost_table(args, env, data, profile: str | None = None) -> None:
+    """The in-process cost table (``bench/costs.py``): µs per request in each middleware, authentication, usage
+    counting, the events observer and rendering, for the open endpoint and a key request."""
+    command = [PYTHON, "-m", "bench.costs", data["key"]]
+    if profile in ("token", "queries", "token-commit"):
+        clients = prepare_oauth(env)
+        command += ["--client", clients["fast_id"], clients["fast_secret"], "--requests", "300"]
+    if profile in ("queries", "token-commit"):
+        command.append(f"--{profile}")
+    elif profile:
+        command += ["--profile", profile, "--profile-out", str(ROOT / "var" / f"bench-{profile}.prof")]
+    subprocess.run(command, cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"}, check=True)
+
+
 def verification_rounds(args, env, data) -> None:
     """Key verification in-process: from the database with a small and a large table (the credential cache off)
     and, with Redis, from the shared credential cache. Each in its own process, set up by its environment."""
@@ -572,6 +723,16 @@ def main() -> None:
     parser.add_argument("--jwt", action="store_true", help="only: JWT against opaque access tokens, JWKS verification")
     parser.add_argument("--webhooks", action="store_true", help="only: making keys with and without an endpoint")
     parser.add_argument("--usage", action="store_true", help="only: usage counting and the request log on and off")
+    parser.add_argument("--costs", action="store_true", help="only: the in-process cost table")
+    parser.add_argument("--peers", action="store_true",
+                        help="only: key, bearer and token endpoint against drf-api-key and django-oauth-toolkit")
+    parser.add_argument("--queries", action="store_true", help="only: the queries of one request of each case")
+    parser.add_argument("--publish", action="store_true",
+                        help="only: publishing a job in the request against the publisher thread (use --redis)")
+    parser.add_argument("--token-commit", action="store_true",
+                        help="only: a token request with and without waiting for the WAL flush (use --postgres)")
+    parser.add_argument("--profile", choices=["open", "key", "token"],
+                        help="only: cProfile of one case, in-process (its stats also go to var/bench-<case>.prof)")
     parser.add_argument("--request-log", action="store_true",
                         help="only: listing the newest 50 requests of a key, small log against large (use --postgres)")
     parser.add_argument("--small-log", type=int, default=10_000)
@@ -584,6 +745,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds of each case; the best counts")
     parser.add_argument("--small-table", type=int, default=1_000)
     parser.add_argument("--large-table", type=int, default=1_000_000)
+    parser.add_argument("--in-process", action="store_true", help="with --usage: only the in-process figures")
     parser.add_argument("--skip-verify", action="store_true", help="skip the in-process verification timing")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -594,7 +756,14 @@ def main() -> None:
         print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}; cache: {'Redis' if args.redis else 'local'};"
               f" gunicorn workers: {args.workers}; wrk connections: {args.connections};"
               f" {args.rounds} rounds of {args.seconds}s")
-        if args.ratelimits:
+        if args.peers:
+            peer_rounds(args, env, data, Path(tmp))
+        elif args.publish:
+            publish_cost(args, env, data)
+        elif args.costs or args.profile or args.queries or args.token_commit:
+            mode = "queries" if args.queries else "token-commit" if args.token_commit else args.profile
+            cost_table(args, env, data, mode)
+        elif args.ratelimits:
             ratelimit_rounds(args, env, data)
         elif args.oauth:
             oauth_rounds(args, env, data)
@@ -607,6 +776,7 @@ def main() -> None:
         elif args.request_log:
             request_log_rounds(args, env, data)
         else:
+            cost_table(args, env, data)
             key_auth_rounds(args, env, data)
             if not args.skip_verify:
                 verification_rounds(args, env, data)

@@ -100,20 +100,22 @@ MIDDLEWARE = [
     "portal.api.observe.ApiRequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "csp.middleware.CSPMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # portal.apichain: django-csp's policy built once; each "portal.apichain" middleware below is the one its name
+    # says, skipped by an API request that carries no session (a key or token request, or no session cookie).
+    "portal.apichain.CSPMiddleware",
+    "portal.apichain.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before any middleware or view that reads the session, a form or the database with the request's input.
     "portal.middleware.NulInputMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",  # named as is: check --deploy looks for it (cheap on the API)
+    "portal.apichain.AuthenticationMiddleware",
+    "portal.apichain.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # With debug on, the portal's own 404, 400 and 500 pages instead of Django's technical ones (not on the API).
     # Above every middleware that handles a view's exception (allauth's AccountMiddleware turns
     # ReauthenticationRequired into a redirect): process_exception runs bottom-up, so they answer first.
     "portal.error_pages.DebugErrorPagesMiddleware",
-    "allauth.account.middleware.AccountMiddleware",
+    "allauth.account.middleware.AccountMiddleware",  # named as is: allauth refuses to start without it
     "accounts.middleware.SessionActivityMiddleware",  # allauth.usersessions' last seen, one write a minute
     # Unverified address, two-factor required by an organization or by the admin: a page that says what to do.
     "accounts.middleware.AccountGatesMiddleware",

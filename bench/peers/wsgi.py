@@ -1,0 +1,10 @@
+"""The peers' WSGI application (``bench/peers/settings.py``)."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.peers.settings")
+application = get_wsgi_application()
