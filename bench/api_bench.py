@@ -615,7 +615,7 @@ def peer_rounds(args, env, data, workdir: Path) -> None:
 
 
 def publish_cost(args, env, data) -> None:
-    """What the job publisher thread (``portal.jobs``) saves a request, on the broker in use: publishing a job to it
+    """What the job publisher thread (``portal.outboxes``) saves a request, on the broker in use: publishing a job to it
     in the request (``apply_async``, what the request would do without the thread), against handing it to the thread
     (a queue put, and the thread's own publish, which runs beside the request on the same CPU). Wall and CPU time,
     best of 5 rounds, in-process."""

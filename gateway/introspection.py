@@ -1,7 +1,7 @@
 """``/oauth/introspect/`` (RFC 7662) for resource servers: any organization's API key or access token.
 
 A request whose HTTP Basic credentials are a resource server's (client ids ``rs_...``; an OAuth client's id never
-holds an underscore) is answered here; every other request goes on to ``oauthapps.views.IntrospectView`` as before
+holds an underscore) is answered here; every other request goes on to ``oauthapps.endpoints.IntrospectView`` as before
 (an organization's own client introspecting its tokens, section 6).
 
 The credential is checked by the same verifiers as the API (``apikeys.verification``, ``oauthapps.verification``)
@@ -18,7 +18,6 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.models import AccessToken
-from oauthapps.views import IntrospectView, RefusesNulAsOAuthError, oauth_error
 
 from apikeys import crypto
 from apikeys.authentication import caller_for_key
@@ -26,9 +25,10 @@ from apikeys.verification import KeyRefused, verify_api_key
 from gateway import credentials
 from gateway.decision import served_scopes
 from gateway.selectors import authenticate_resource_server, organization_slug
-from oauthapps.validators import sha256
+from oauthapps.endpoints import IntrospectView, RefusesNulAsOAuthError, oauth_error
 from oauthapps.verification import verify_access_token
 from portal.conf import portal_settings
+from portal.hashing import sha256
 
 TOKEN_TYPE_HINTS = frozenset({"api_key", "access_token", "refresh_token"})
 MAX_TOKEN_LENGTH = 4096
@@ -86,7 +86,7 @@ def introspect_access_token(value: str, *, served: list[str]) -> dict[str, Any] 
 
 @method_decorator(csrf_exempt, name="dispatch")
 class ResourceServerIntrospectView(RefusesNulAsOAuthError, View):
-    """In front of ``oauthapps.views.IntrospectView``: resource servers here, everyone else there."""
+    """In front of ``oauthapps.endpoints.IntrospectView``: resource servers here, everyone else there."""
 
     http_method_names = ["post", "get", "put", "patch", "delete", "head", "options"]
 

@@ -6,11 +6,11 @@ import json
 from datetime import timedelta
 
 import pytest
-from accounts.services import organization_suspend
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.organizations.services import organization_suspend
 from apikeys.services import api_key_revoke
 from gateway.services import resource_server_disable
 from portal.callers import Caller
@@ -90,7 +90,7 @@ def test_expired_key_suspended_organization_and_ip_ranges_are_refused(gateway_au
     type(expired).objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert ask({**gateway_auth, "HTTP_X_API_KEY": expired_plain}).status_code == 401
     _, plaintext = make_key(app, "ADMIN")
-    organization_suspend(organization=org, actor=None)
+    organization_suspend(caller=Caller.system(org))
     assert ask({**gateway_auth, "HTTP_X_API_KEY": plaintext}).status_code == 401
 
 

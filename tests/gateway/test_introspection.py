@@ -7,16 +7,16 @@ from datetime import timedelta
 
 import pytest
 import requests
-from accounts.services import organization_suspend
 from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
 from requests.auth import HTTPBasicAuth
 
+from accounts.organizations.services import organization_suspend
 from apikeys.services import api_key_revoke, api_key_rotate
 from oauthapps.models import TokenOrganization
-from oauthapps.validators import sha256
 from portal.callers import Caller
+from portal.hashing import sha256
 from tests.gateway.conftest import basic
 from usage.models import RequestLog
 
@@ -95,7 +95,7 @@ class TestThroughDjangosClient:
             assert response.status_code == 200
             assert response.json() == {"active": False}, token[:20]
         _, plaintext = make_key(app, "ADMIN")
-        organization_suspend(organization=org, actor=None)
+        organization_suspend(caller=Caller.system(org))
         assert self.introspect(server, {"token": plaintext}).json() == {"active": False}
 
     def test_client_ip_is_checked_against_a_keys_ranges(self, server, app, make_key):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from accounts.services import organization_reinstate
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Organization
+from accounts.organizations.services import organization_reinstate
+from portal.callers import Caller
 
 
 class Command(BaseCommand):
@@ -18,5 +19,5 @@ class Command(BaseCommand):
         organization = Organization.objects.filter(slug=options["slug"]).first()
         if organization is None:
             raise CommandError(f"No organization with slug {options['slug']!r}.")
-        organization_reinstate(organization=organization, actor=None)
+        organization_reinstate(caller=Caller.system(organization))
         self.stdout.write(f"reinstated: {organization.slug}")
