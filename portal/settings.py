@@ -131,7 +131,7 @@ if REDIS_URL:
     # Short timeouts: a Redis outage must not hang requests (section 7 of the contract).
     _REDIS_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     CACHES = {
-        # The request path (portal.requestpath) keeps verified credentials and the API counters beside these.
+        # The request path's Redis (portal.request_redis): API counters and credential generations beside these.
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
                     "KEY_PREFIX": "portal",
                     "OPTIONS": _REDIS_OPTIONS},

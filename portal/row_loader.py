@@ -1,8 +1,9 @@
 """Rows of the few hand-written queries on the request path, read by column name, and model instances made from
-them with the ORM's own ``Model.from_db`` (see ``portal.requestpath`` for why those queries are hand-written)."""
+them with the ORM's own ``Model.from_db`` (see ``portal.credential_cache`` for why those queries are hand-written)."""
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 from collections.abc import Callable, Iterable
@@ -22,7 +23,10 @@ def fetch_row(sql: str, params: list[Any], columns: Iterable[str]) -> dict[str, 
 
 
 def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
+    if isinstance(value, str):
+        return json.loads(value)
+    # A cached row is shared by every request that uses it: each instance gets its own list or dict.
+    return copy.deepcopy(value) if isinstance(value, list | dict) else value
 
 
 def _datetime(value: Any) -> Any:
