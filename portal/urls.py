@@ -16,3 +16,6 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("usage.urls")),
 ]
+
+# A database that cannot be reached is a 503 with Retry-After, never a 500 (portal.unavailable).
+handler500 = "portal.unavailable.server_error"
