@@ -15,7 +15,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: dev test install browser-deps
+.PHONY: dev test install browser-deps redis-deps
 
 # The background worker and its scheduler (Celery beat) run beside the server, on the embedded broker unless
 # REDIS_URL is set. Ctrl-C stops both: the shell's trap ends the worker whenever the server ends, however it ends.
@@ -52,3 +52,10 @@ browser-deps: node_modules/.installed
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# Debian's redis-server (and redis-cli) for the Redis Cluster the request path's tests run on (.ci/redis-cluster);
+# apt-get runs only when it is missing.
+redis-deps:
+	@command -v redis-server >/dev/null || { \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server; }

@@ -116,10 +116,11 @@ def touch_last_used(key: ApiKey, *, cached: bool = False) -> None:
         if cached and cache is not None:
             if cache.marker_is_set(marker) or not cache.set_marker(marker, TOUCH_SECONDS):
                 return
-        elif key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
-            return
-        elif cache is not None:
-            cache.set_marker(marker, TOUCH_SECONDS)
+        else:
+            if cache is not None:
+                cache.set_marker(marker, TOUCH_SECONDS)  # so that this minute's cached uses ask no one
+            if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
+                return
     except Exception as exc:  # redis-py's errors: the database decides alone
         logger.warning("Last-used marker unreachable (%s)", type(exc).__name__)
         if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:

@@ -49,7 +49,7 @@ from typing import Any
 
 import redis
 from django.db import transaction
-from redis.cluster import key_slot
+from redis.crc import key_slot
 
 from portal.conf import portal_settings
 from portal.request_redis import RequestRedis, request_redis
@@ -85,7 +85,9 @@ class Tracker:
         self.handle = handle
         self.on_forget = on_forget  # called whenever every kept value goes at once
         self.values: dict[str, bytes | None] = {}
-        self.connections: dict[str, redis.Connection] = {}
+        # redis-py's connections are untyped: Any here, the methods used are connect, send_command,
+        # send_packed_command, pack_commands, read_response, can_read, disconnect and _parser.
+        self.connections: dict[str, Any] = {}
         self.lock = threading.Lock()
         self.failed_at = 0.0
 
@@ -98,7 +100,7 @@ class Tracker:
         for key in keys:
             self.values.pop(key.decode() if isinstance(key, bytes) else key, None)
 
-    def _connection(self, key: str) -> redis.Connection:
+    def _connection(self, key: str) -> Any:
         if self.handle.cluster:
             node = self.handle.client.nodes_manager.get_node_from_slot(key_slot(key.encode()))  # type: ignore[union-attr]
             name, host, port = node.name, node.host, node.port
@@ -109,9 +111,11 @@ class Tracker:
             options = dict(self.handle.connection_options)
             if host is not None:
                 options.update(host=host, port=port)
-            connection = redis.Connection(**options, protocol=3)
+            connection_class: Any = redis.Connection
+            connection = connection_class(**options, protocol=3)
             connection.connect()
-            connection.send_command("CLIENT", "TRACKING", "ON")
+            # NOLOOP: what this connection writes itself (``set_and_track``) does not invalidate what it keeps.
+            connection.send_command("CLIENT", "TRACKING", "ON", "NOLOOP")
             if connection.read_response() not in (b"OK", "OK"):
                 raise redis.ConnectionError("CLIENT TRACKING was refused")
             connection._parser.set_invalidation_push_handler(self._invalidated)
@@ -134,7 +138,7 @@ class Tracker:
                 self.drain()
                 missing = [key for key in keys if key not in self.values]
                 if missing:
-                    by_connection: dict[int, tuple[redis.Connection, list[str]]] = {}
+                    by_connection: dict[int, tuple[Any, list[str]]] = {}
                     for key in missing:
                         connection = self._connection(key)
                         by_connection.setdefault(id(connection), (connection, []))[1].append(key)
@@ -143,6 +147,22 @@ class Tracker:
                         for name in names:
                             self.values[name] = connection.read_response()
                 return [self.values[key] for key in keys]
+            except Exception:
+                self.reset(failed=True)
+                raise
+
+    def set_and_track(self, key: str, value: bytes, seconds: int) -> bool:
+        """``SET key value NX EX seconds`` and a tracked ``GET`` of it in one round trip: True when this call set
+        it; either way the key's value is kept here until Redis says it changed or expired."""
+        with self.lock:
+            try:
+                self.drain()
+                connection = self._connection(key)
+                connection.send_packed_command(connection.pack_commands([
+                    ("SET", key, value, "NX", "EX", seconds), ("GET", key)]))
+                was_set = connection.read_response()
+                self.values[key] = connection.read_response()
+                return was_set is not None
             except Exception:
                 self.reset(failed=True)
                 raise
@@ -230,8 +250,9 @@ class CredentialCache:
         return self.tracker.get([self.handle.key(name)])[0] is not None
 
     def set_marker(self, name: str, seconds: int) -> bool:
-        """Set the marker ``name`` for ``seconds`` unless it is set: True when this call set it."""
-        return bool(self.handle.client.set(self.handle.key(name), b"1", nx=True, ex=seconds))
+        """Set the marker ``name`` for ``seconds`` unless it is set (True when this call set it), and keep it
+        tracked: the next ``marker_is_set`` costs no round trip. Raises redis-py's errors."""
+        return self.tracker.set_and_track(self.handle.key(name), b"1", seconds)
 
     def bump(self, deps: Sequence[str]) -> None:
         generation = f"{time.time():.3f}:{secrets.token_hex(8)}".encode()

@@ -28,6 +28,7 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
+from redis import connection as redis_connection
 from redis.cluster import RedisCluster
 
 # Options of Django's Redis cache that are Django's own, not redis-py's connection options.
@@ -66,7 +67,10 @@ def _make() -> RequestRedis | None:
     cluster_url = getattr(settings, "REDIS_CLUSTER_URL", "")
     if cluster_url:
         cluster = RedisCluster.from_url(cluster_url, **CLUSTER_OPTIONS)
-        return RequestRedis(client=cluster, cluster=True, prefix=prefix, connection_options=dict(CLUSTER_OPTIONS))
+        parse_url: Any = redis_connection.parse_url  # untyped in redis-py
+        credentials = {k: v for k, v in parse_url(cluster_url).items() if k in {"username", "password"}}
+        return RequestRedis(client=cluster, cluster=True, prefix=prefix,
+                            connection_options={**CLUSTER_OPTIONS, **credentials})
     config = settings.CACHES["default"]
     if not issubclass(import_string(config["BACKEND"]), RedisCache):
         return None
@@ -94,7 +98,7 @@ def request_redis() -> RequestRedis | None:
 
 
 def _settings_changed(*, setting: str, **kwargs: Any) -> None:
-    if setting in {"CACHES", "PORTAL", "REDIS_CLUSTER_URL", "REDIS_URL"}:
+    if setting in {"CACHES", "REDIS_CLUSTER_URL"}:
         _memo.clear()
 
 

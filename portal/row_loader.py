@@ -35,7 +35,7 @@ def _datetime(value: Any) -> Any:
     return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
 
 
-def _converter(field: models.Field) -> Callable[[Any], Any] | None:
+def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
     """How a column's value becomes the field's (None: as it is). SQLite hands back JSON as text and datetimes
     without a zone (stored in UTC), and a cached row (JSON) has datetimes as ISO text; psycopg hands back Python
     values."""
@@ -48,7 +48,7 @@ def _converter(field: models.Field) -> Callable[[Any], Any] | None:
     return None
 
 
-def db_value(field: models.Field, value: Any) -> Any:
+def db_value(field: models.Field[Any, Any], value: Any) -> Any:
     """``value`` as the ORM would load it into ``field``."""
     convert = _converter(field)
     return value if value is None or convert is None else convert(value)

@@ -66,7 +66,7 @@ def test_a_known_key_costs_no_query_and_its_requests_are_still_counted(client_a)
 
 
 def test_the_cache_is_not_used_when_it_is_not_shared(client_a):
-    with override_settings(CACHES={
+    with override_settings(REDIS_CLUSTER_URL="", CACHES={
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
         "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rl"},
     }):
@@ -148,7 +148,7 @@ def test_last_used_is_written_once_a_minute_not_on_every_cached_request(client_a
 
 def test_the_database_answers_when_the_cache_is_down(client_a, admin_key):
     down = "redis://127.0.0.1:1/0"
-    with override_settings(CACHES={
+    with override_settings(REDIS_CLUSTER_URL="", CACHES={
         "default": {"BACKEND": REDIS_BACKEND, "LOCATION": down, "KEY_PREFIX": "portal",
                     "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}},
         "ratelimit": {"BACKEND": REDIS_BACKEND, "LOCATION": down, "KEY_PREFIX": "portal",
@@ -239,7 +239,7 @@ def test_a_persons_cached_token_follows_their_membership(login, developer, org, 
 def test_a_change_the_cache_cannot_hear_is_logged_by_kind_only(caplog):
     down = "redis://127.0.0.1:1/0"
     checksum = "f" * 64
-    with override_settings(CACHES={
+    with override_settings(REDIS_CLUSTER_URL="", CACHES={
         "default": {"BACKEND": REDIS_BACKEND, "LOCATION": down,
                     "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}},
         "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
