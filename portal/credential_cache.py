@@ -61,6 +61,7 @@ BLOCK_SECONDS = 10  # a row depending on something changed this recently is not 
 MAX_READ_AGE_SECONDS = 1  # a row whose generations were read longer after its query than this is not stored
 RETRY_SECONDS = 1.0  # after a Redis failure, the cache is not tried again for this long
 MAX_ROWS = 50_000  # rows kept per process; past that the oldest half is forgotten
+MAX_VALUES = 4 * MAX_ROWS  # generations and markers kept per process; past that all are read again
 # Generations outlive every row that kept one (CREDENTIAL_CACHE_SECONDS at most) by far.
 GENERATION_EXTRA_SECONDS = 3600
 
@@ -136,6 +137,8 @@ class Tracker:
                 raise redis.ConnectionError("the credential cache is resting after a failure")
             try:
                 self.drain()
+                if len(self.values) > MAX_VALUES:  # only a cost: what is dropped is read again when needed
+                    self.values.clear()
                 missing = [key for key in keys if key not in self.values]
                 if missing:
                     by_connection: dict[int, tuple[Any, list[str]]] = {}
