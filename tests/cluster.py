@@ -69,3 +69,23 @@ def flush_cluster() -> None:
     handle = request_redis()
     if handle is not None and handle.cluster:
         handle.client.flushdb(target_nodes=RedisCluster.PRIMARIES)
+
+
+def delete_request_path_key(name: str) -> None:
+    """Delete ``name`` (under the default cache's prefix) wherever the request path keeps it: the default cache's
+    Redis or the cluster (``portal.request_redis``), and the default cache itself."""
+    from django.core.cache import caches
+
+    from portal.request_redis import request_redis
+
+    caches["default"].delete(name)
+    handle = request_redis()
+    if handle is not None:
+        handle.client.delete(handle.key(name))
+
+
+def request_path_has_key(name: str) -> bool:
+    from portal.request_redis import request_redis
+
+    handle = request_redis()
+    return handle is not None and bool(handle.client.exists(handle.key(name)))
