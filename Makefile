@@ -15,7 +15,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: dev test install browser-deps gateway-deps
+.PHONY: dev test install browser-deps gateway-deps redis-deps
 
 # The background worker and its scheduler (Celery beat) run beside the server, on the embedded broker unless
 # REDIS_URL is set. Ctrl-C stops both: the shell's trap ends the worker whenever the server ends, however it ends.
@@ -61,3 +61,10 @@ gateway-deps:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light; } || { \
 		test -z "$$CI" && echo "nginx could not be installed: the gateway's nginx tests will be skipped."; }
+
+# Debian's redis-server (and redis-cli) for the Redis Cluster the request path's tests run on (.ci/redis-cluster);
+# apt-get runs only when it is missing.
+redis-deps:
+	@command -v redis-server >/dev/null || { \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server; }

@@ -1,6 +1,6 @@
 """Account events: sign-in audit events and mails, django-allauth's account and two-factor events audited in the
 person's personal organization; changes to people, organizations and memberships stop the credentials that
-depend on them from being served out of the shared credential cache (``portal.requestpath``)."""
+depend on them from being served out of the shared credential cache (``portal.credential_cache``)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from accounts.models import Membership, Organization, User
 from accounts.people.services import account_audit, user_other_sessions_end, user_sign_in_from_browser
 from accounts.two_factor import unused_recovery_codes
 from audit.services import audit_record
-from portal import requestpath
+from portal.credential_cache import changed, dependency
 
 
 @receiver(user_logged_in)
@@ -88,18 +88,18 @@ def audit_recovery_code_used(sender, request, user, authenticator, **kwargs) -> 
 @receiver(post_delete, sender=Organization)
 def organization_changed(sender, instance: Organization, created: bool = False, **kwargs) -> None:
     if not created:  # suspension, reinstatement, policy
-        requestpath.changed(requestpath.dependency("org", instance.pk))
+        changed(dependency("org", instance.pk))
 
 
 @receiver(post_save, sender=Membership)
 @receiver(post_delete, sender=Membership)
 def membership_changed(sender, instance: Membership, created: bool = False, **kwargs) -> None:
     if not created:  # a role cuts the scopes of that person's tokens; leaving ends them
-        requestpath.changed(requestpath.dependency("org", instance.organization_id))
+        changed(dependency("org", instance.organization_id))
 
 
 @receiver(post_save, sender=User)
 @receiver(post_delete, sender=User)
 def user_changed(sender, instance: User, created: bool = False, **kwargs) -> None:
     if not created:  # deactivated, or deleted
-        requestpath.changed(requestpath.dependency("user", instance.pk))
+        changed(dependency("user", instance.pk))

@@ -11,7 +11,6 @@ from rest_framework.request import Request
 from apikeys import crypto
 from apikeys.models import ApiKey
 from apikeys.verification import KeyRefused, verify_api_key
-from portal import requestpath
 from portal.api.authentication import BEARER_REALM, header_credentials
 from portal.callers import Caller
 from portal.conf import portal_settings
@@ -42,13 +41,11 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if api_key is None and not crypto.looks_like_key(value, prefix=portal_settings.KEY_PREFIX):
             return None  # a Bearer value that is not a key: an OAuth token, for the next class
         try:
-            verified = verify_api_key(value, client_ip=client_ip(request),
-                                      bucket_for=lambda public_id: requestpath.key_bucket(request, public_id))
+            key = verify_api_key(value, client_ip=client_ip(request))
         except KeyRefused as refused:
             logger.info("API key refused: %s", refused.reason)
             raise exceptions.AuthenticationFailed() from None
-        requestpath.counted_with_fetch(request, verified.counted)
-        return AnonymousUser(), caller_for_key(verified.key)
+        return AnonymousUser(), caller_for_key(key)
 
     def authenticate_header(self, request: Request) -> str:
         return BEARER_REALM

@@ -1,4 +1,4 @@
-"""A changed or deleted API key stops being served from the shared credential cache (``portal.requestpath``);
+"""A changed or deleted API key stops being served from the shared credential cache (``portal.credential_cache``);
 the keys of a former member are revoked when the remover asks for it, and those of a deleted application always."""
 
 from __future__ import annotations
@@ -9,15 +9,15 @@ from django.dispatch import receiver
 from accounts.events import membership_ended
 from apikeys.models import ApiKey
 from applications.events import application_deleting
-from portal import requestpath
 from portal.callers import Caller
+from portal.credential_cache import changed, dependency
 
 
 @receiver(post_save, sender=ApiKey)
 @receiver(post_delete, sender=ApiKey)
 def api_key_changed(sender, instance: ApiKey, created: bool = False, **kwargs) -> None:
     if not created:  # a new key cannot be cached yet
-        requestpath.changed(requestpath.dependency("key", instance.public_id))
+        changed(dependency("key", instance.public_id))
 
 
 @receiver(membership_ended)

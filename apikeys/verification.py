@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -16,17 +14,16 @@ from accounts.models import Organization
 from apikeys import crypto
 from apikeys.models import ApiKey
 from audit.services import audit_record
-from portal import requestpath
 from portal.conf import portal_settings
-from portal.ratelimit import RateWindow as Usage  # renamed in portal.ratelimit; this module is issue 23's
-from portal.rows import fetch_row, model_from_row
+from portal.credential_cache import credential_cache, dependency, verified_row
+from portal.row_loader import model_from_row
 
 logger = logging.getLogger(__name__)
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 # One indexed query (unique index on public_id) with the organization's standing joined. Written as SQL because
-# without the credential cache it runs on every request (see ``portal.requestpath`` for the figures).
+# without the credential cache it runs on every request (``portal.credential_cache`` says why).
 KEY_COLUMNS = (
     "id", "organization_id", "application_id", "name", "public_id", "prefix", "environment", "key_hash", "scopes",
     "expires_at", "rate_limit_per_minute", "allowed_ips", "last_used_at", "revoked_at", "rotated_at",
@@ -46,46 +43,41 @@ class KeyRefused(Exception):
         self.reason = reason
 
 
-def load_key(public_id: str) -> tuple[ApiKey, datetime | None] | None:
-    """The key with this public id and its organization's ``suspended_at`` (only tested for None), or None."""
-    row = fetch_row(KEY_QUERY, [public_id], (*KEY_COLUMNS, "organization_suspended_at"))
+TOUCH_SECONDS = 60  # the marker that says a key's last use this minute is written (section 4 of the contract)
+KEY_COLUMNS_AND_STANDING = (*KEY_COLUMNS, "organization_suspended_at")
+
+
+def key_dependencies(row: dict) -> list[str]:
+    """What a cached key depends on: itself and its organization."""
+    return [dependency("key", row["public_id"]), dependency("org", row["organization_id"])]
+
+
+def load_key(public_id: str) -> tuple[ApiKey, datetime | None, bool] | None:
+    """The key with this public id, its organization's ``suspended_at`` (only tested for None) and whether it
+    came from the credential cache, or None."""
+    row, cached = verified_row("key", public_id, query=KEY_QUERY, columns=KEY_COLUMNS_AND_STANDING,
+                               depends_on=key_dependencies)
     if row is None:
         return None
-    return model_from_row(ApiKey, row), row["organization_suspended_at"]
+    return model_from_row(ApiKey, {c: row[c] for c in KEY_COLUMNS}), row["organization_suspended_at"], cached
 
 
-@dataclass(frozen=True)
-class VerifiedKey:
-    key: ApiKey
-    counted: Usage | None = None  # this request's rate-limit count, when it was counted with the fetch
-
-
-def verify_api_key(value: str, *, client_ip: str | None,
-                   bucket_for: Callable[[str], requestpath.Bucket | None] | None = None) -> VerifiedKey:
+def verify_api_key(value: str, *, client_ip: str | None) -> ApiKey:
     """The usable key for ``value``, or ``KeyRefused``.
 
-    Format and checksum are checked before any I/O. Then the key comes from the shared credential cache (one
-    Redis round trip that also counts the rate-limit bucket ``bucket_for(public_id)``, ``portal.requestpath``) or
-    from one indexed query; either way a constant-time HMAC comparison and the key's own rules follow. The cache
-    serves a key only while nothing it depends on has changed, so a revocation, rotation or suspension holds on
-    every worker at the next request.
+    Format and checksum are checked before any I/O. Then the key's row comes from this process's credential
+    cache (no round trip while nothing it depends on changed, ``portal.credential_cache``) or from one indexed
+    query; either way a constant-time HMAC comparison and the key's own rules follow. A revocation, rotation or
+    suspension makes every process forget the row, so it holds at the next request everywhere.
     """
     parsed = crypto.parse_key(value, prefix=portal_settings.KEY_PREFIX)
     if parsed is None:
         raise KeyRefused("malformed")
     presented_hash = crypto.hash_key(parsed.full_key)
-    cache = requestpath.shared()
-    bucket = bucket_for(parsed.public_id) if bucket_for is not None and cache is not None else None
-    hit = cache.fetch("key", parsed.public_id, key_hash=presented_hash, bucket=bucket, touch=True) \
-        if cache is not None else None
-    if hit is not None:
-        key, organization_suspended_at = model_from_row(ApiKey, hit.row), None
-    else:
-        read_at = time.monotonic()
-        loaded = load_key(parsed.public_id)
-        if loaded is None:
-            raise KeyRefused("unknown")
-        key, organization_suspended_at = loaded
+    loaded = load_key(parsed.public_id)
+    if loaded is None:
+        raise KeyRefused("unknown")
+    key, organization_suspended_at, cached = loaded
     if not crypto.hashes_match(presented_hash, key.key_hash) or key.environment != parsed.environment:
         raise KeyRefused("unknown")
     if organization_suspended_at is not None:
@@ -96,22 +88,8 @@ def verify_api_key(value: str, *, client_ip: str | None,
         audit_record(action="api_key.ip_refused", actor=key, organization_id=key.organization_id, target=key,
                      metadata={"publicId": key.public_id})
         raise KeyRefused("ip not allowed")
-    if hit is not None:
-        if hit.first_use_this_minute:
-            touch_last_used(key, force=True)
-        return VerifiedKey(key, bucket.usage(hit.count) if bucket is not None and hit.count is not None else None)
-    touch_last_used(key)
-    if cache is not None:
-        cache.store(
-            "key", key.public_id, {c: getattr(key, c) for c in KEY_COLUMNS}, read_at=read_at, key_hash=key.key_hash,
-            own_limit=bool(key.rate_limit_per_minute), depends_on=key_dependencies(key), touched=True,
-        )
-    return VerifiedKey(key)
-
-
-def key_dependencies(key: ApiKey) -> list[str]:
-    """What a cached key depends on: itself and its organization."""
-    return [requestpath.dependency("key", key.public_id), requestpath.dependency("org", key.organization_id)]
+    touch_last_used(key, cached=cached)
+    return key
 
 
 def ip_allowed(client_ip: str | None, ranges: list[str]) -> bool:
@@ -124,12 +102,33 @@ def ip_allowed(client_ip: str | None, ranges: list[str]) -> bool:
     return any(address in ipaddress.ip_network(network, strict=False) for network in ranges)
 
 
-def touch_last_used(key: ApiKey, *, force: bool = False) -> None:
+def touch_last_used(key: ApiKey, *, cached: bool = False) -> None:
     """Keep ``last_used_at`` current to the minute: at most one UPDATE a minute per key, never one per request.
-    ``force`` when the shared cache already decided that this is the key's first use this minute."""
+
+    A key read from the database knows its ``last_used_at``. A cached one asks the marker ``cred:touch:key:<id>``
+    that the first use of each minute sets for ``TOUCH_SECONDS`` (read through the credential cache's tracker, so
+    no round trip while it stands). With the database down the write waits for the next minute: a key verified
+    from the cache keeps working (section 20)."""
+    cache = credential_cache()
+    marker = f"cred:touch:key:{key.public_id}"
     now = timezone.now()
-    if not force and key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
-        return
+    try:
+        if cached and cache is not None:
+            if cache.marker_is_set(marker) or not cache.set_marker(marker, TOUCH_SECONDS):
+                return
+        else:
+            if cache is not None:
+                cache.set_marker(marker, TOUCH_SECONDS)  # so that this minute's cached uses ask no one
+            if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
+                return
+    except Exception as exc:  # redis-py's errors: the database decides alone
+        logger.warning("Last-used marker unreachable (%s)", type(exc).__name__)
+        if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
+            return
     stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
-    ApiKey.objects.filter(stale, pk=key.pk).update(last_used_at=now)
+    try:
+        ApiKey.objects.filter(stale, pk=key.pk).update(last_used_at=now)
+    except DatabaseError as exc:
+        logger.warning("Could not write a key's last use (%s)", type(exc).__name__)
+        return
     key.last_used_at = now

@@ -10,7 +10,7 @@ Each step is the API's own, called through its public entry points, never copied
    ``Authorization: Bearer``, two different ones refused) and run the verifiers: format and checksum before any
    I/O, the keyed hash in constant time, revoked, expired, rotated past its grace, IP ranges, organization
    suspended, and for a token its person's membership and role;
-2. the rate limit: ``portal.requestpath.api_usage``, the API's counter, in the same bucket as the credential's
+2. the rate limit: ``portal.api_counters.api_usage``, the API's counter, in the same bucket as the credential's
    calls to the portal's own API (read or write by the original method), and a refused credential counted per
    client address, as ``PortalAPIView.handle_exception`` does;
 3. the scopes: ``Caller.missing_scopes`` (``admin`` implies every scope), cut to what the resource server serves.
@@ -29,10 +29,10 @@ from rest_framework import exceptions
 
 from apikeys.authentication import ApiKeyAuthentication
 from oauthapps.authentication import OAuthTokenAuthentication
-from portal import requestpath
+from portal.api_counters import api_usage
 from portal.api.errors import ApiError, AuthFailed, InsufficientScope, RateLimited, as_api_error
 from portal.callers import Caller
-from portal.ratelimit import Usage
+from portal.ratelimit import RateWindow
 from portal.scopes import ADMIN_SCOPE
 
 AUTHENTICATION_CLASSES = (ApiKeyAuthentication, OAuthTokenAuthentication)
@@ -57,7 +57,7 @@ class ForwardedCall:
 class Decision:
     caller: Caller | None = None
     scopes: list[str] = field(default_factory=list)  # granted scopes that the resource server serves
-    usage: Usage | None = None
+    usage: RateWindow | None = None
     error: ApiError | None = None
 
     @property
@@ -95,10 +95,10 @@ def decide(call: ForwardedCall, *, served: list[str], required: list[str] | None
     try:
         caller = authenticate(call)
     except ApiError as refused:
-        usage = requestpath.api_usage(call, None)  # guessing keys is not free either
+        usage = api_usage(call, None)  # guessing keys is not free either
         limited = usage is not None and usage.exceeded
         return Decision(usage=usage, error=RateLimited(retry_after=usage.retry_after) if limited else refused)
-    usage = requestpath.api_usage(call, caller)
+    usage = api_usage(call, caller)
     decision = Decision(caller=caller, usage=usage, scopes=served_scopes(caller, served))
     if usage is not None and usage.exceeded:
         decision.error = RateLimited(retry_after=usage.retry_after)

@@ -52,7 +52,7 @@ def inactive() -> JsonResponse:
 
 def introspect_api_key(value: str, *, served: list[str], client_ip: str | None) -> dict[str, Any] | None:
     try:
-        key = verify_api_key(value, client_ip=client_ip).key  # no bucket: introspection counts nothing
+        key = verify_api_key(value, client_ip=client_ip)  # introspection counts nothing
     except KeyRefused:
         return None
     scopes = served_scopes(caller_for_key(key), served)

@@ -2,7 +2,7 @@
 
 The resource server is read by client id on every call with one indexed query written as SQL: built with the
 ORM it cost more than the rest of the decision (profiled on SQLite: about 1 ms against 0.1 ms), as
-``portal.requestpath`` found for the verifiers. It is not cached: a disabled server or a rotated secret must be
+``portal.row_loader`` found for the verifiers. It is not cached: a disabled server or a rotated secret must be
 refused by every worker at the next call.
 
 An organization's slug is set when it is made and never changes, so each process remembers the slugs it has read

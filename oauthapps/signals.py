@@ -1,5 +1,5 @@
 """Changed or deleted access tokens and OAuth clients stop being served from the shared credential cache
-(``portal.requestpath``). DOT revokes a token by deleting it, so these receivers see every revocation,
+(``portal.credential_cache``). DOT revokes a token by deleting it, so these receivers see every revocation,
 whether it comes from the revocation endpoint, a refresh, a replayed code, the admin or a service."""
 
 from __future__ import annotations
@@ -10,22 +10,22 @@ from oauth2_provider.models import AccessToken, Grant, get_access_token_model, g
 
 from accounts.events import membership_ended
 from applications.events import application_deleting
-from portal import requestpath
 from portal.callers import Caller
+from portal.credential_cache import changed, dependency
 
 
 @receiver(post_save, sender=get_access_token_model())
 @receiver(post_delete, sender=get_access_token_model())
 def access_token_changed(sender, instance, created: bool = False, **kwargs) -> None:
     if not created and instance.token_checksum:
-        requestpath.changed(requestpath.dependency("tok", instance.token_checksum))
+        changed(dependency("tok", instance.token_checksum))
 
 
 @receiver(post_save, sender=get_application_model())
 @receiver(post_delete, sender=get_application_model())
 def oauth_client_changed(sender, instance, created: bool = False, **kwargs) -> None:
     if not created:
-        requestpath.changed(requestpath.dependency("client", instance.pk))
+        changed(dependency("client", instance.pk))
 
 
 @receiver(membership_ended)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from typing import Any
 
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
@@ -10,15 +10,15 @@ from oauth2_provider.models import AccessToken
 from accounts.models import Membership, Organization, User
 from accounts.roles import role_ceiling
 from oauthapps.models import OAuthClient, TokenOrganization
-from portal import requestpath
 from portal.callers import Caller
+from portal.credential_cache import dependency, verified_row
 from portal.hashing import sha256
-from portal.rows import db_value, fetch_row, model_from_row
+from portal.row_loader import db_value, model_from_row
 
 # Tokens are stored as SHA-256 checksums (DOT's RFC 9700 storage), so the lookup is by checksum. The token's
 # organization, its client and the client's organization, and for a person's token that person and their
 # current role in the organization, all come back in this one query, read by the names in TOKEN_COLUMNS. Written
-# as SQL because without the credential cache it runs on every request (``portal.requestpath`` has the figures).
+# as SQL because without the credential cache it runs on every request (``portal.credential_cache`` says why).
 TOKEN_COLUMNS = (
     "expires", "scope", "user_id",
     "client_pk", "client_id", "client_name", "client_organization_id", "application_id", "rate_limit_per_minute",
@@ -51,29 +51,21 @@ MAX_TOKEN_LENGTH = 4096
 def verify_access_token(token: str) -> Caller | None:
     """The caller for a live access token, or None.
 
-    The token's row comes from the shared credential cache (``portal.requestpath``) or from one indexed query.
-    A revoked token is deleted by DOT, and that deletion, like a change to its client, organizations or person,
-    stops the cached row from being served, so revocation holds at once everywhere. A person's token never
+    The token's row comes from this process's credential cache (``portal.credential_cache``) or from one indexed
+    query. A revoked token is deleted by DOT, and that deletion, like a change to its client, organizations or
+    person, makes every process forget the row, so revocation holds at once everywhere. A person's token never
     outlives their membership nor exceeds their current role.
     """
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     checksum = sha256(token)
-    cache = requestpath.shared()
-    hit = cache.fetch("tok", checksum) if cache is not None else None
-    if hit is not None:
-        return caller_from_row(hit.row)
-    read_at = time.monotonic()
-    row = fetch_row(TOKEN_QUERY, [checksum], TOKEN_COLUMNS)
-    caller = caller_from_row(row) if row is not None else None
-    if cache is not None and caller is not None:
-        cache.store("tok", checksum, row, read_at=read_at, depends_on=token_dependencies(checksum, row))
-    return caller
+    row, _cached = verified_row("tok", checksum, query=TOKEN_QUERY, columns=TOKEN_COLUMNS,
+                                depends_on=lambda row: token_dependencies(checksum, row))
+    return caller_from_row(row) if row is not None else None
 
 
-def token_dependencies(checksum: str, row: dict) -> list[str]:
+def token_dependencies(checksum: str, row: dict[str, Any]) -> list[str]:
     """What a cached token depends on: itself, its client, both organizations and, for a person's token, them."""
-    dependency = requestpath.dependency
     depends_on = [dependency("tok", checksum), dependency("client", row["client_pk"]),
                   dependency("org", row["organization_id"]), dependency("org", row["client_organization_id"])]
     if row["user_id"] is not None:
@@ -81,7 +73,7 @@ def token_dependencies(checksum: str, row: dict) -> list[str]:
     return depends_on
 
 
-def caller_from_row(row: dict) -> Caller | None:
+def caller_from_row(row: dict[str, Any]) -> Caller | None:
     """The caller for a row of ``TOKEN_QUERY`` (or its cached copy), or None when the token cannot be used."""
     expires = db_value(AccessToken._meta.get_field("expires"), row["expires"])
     if expires <= timezone.now() or row["client_revoked_at"] is not None:

@@ -16,8 +16,8 @@ DEFAULTS: dict[str, Any] = {
     "ENCRYPTION_KEYS": [],
     "BASE_URL": "http://localhost:8000",
     "RATELIMITS_ENABLED": True,
-    # Seconds a verified credential stays in the shared cache (portal.requestpath); 0 turns it off. Used
-    # only when the cache is shared by every worker (REDIS_URL).
+    # Seconds a verified credential stays in each process's credential cache (portal.credential_cache); 0 turns
+    # it off. Used only with a Redis shared by every process (REDIS_URL or REDIS_CLUSTER_URL).
     "CREDENTIAL_CACHE_SECONDS": 60,
     # Rates as "<count>/<period>" (s, m, h, d), checked at start-up.
     "API_READ_RATE": "100/m",

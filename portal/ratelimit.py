@@ -8,7 +8,7 @@
   (``django_ratelimit.core.get_usage``) in its cache (``RATELIMIT_USE_CACHE``). When the cache is down these fail
   closed: ``guard`` says so, and the view answers 503.
 
-The per-credential API limits are counted on the request path (``portal.requestpath``), under their own keys.
+The per-credential API limits are counted on the request path (``portal.api_counters``), under their own keys.
 """
 
 from __future__ import annotations

@@ -149,11 +149,14 @@ DATABASES = {"default": database_from_url(os.environ.get("DATABASE_URL", "sqlite
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+# Any node of a Redis Cluster: the request path's data (cached credentials' generations, API counters, usage
+# counts) then lives there (portal.request_redis); the cache and Celery's broker stay on REDIS_URL.
+REDIS_CLUSTER_URL = os.environ.get("REDIS_CLUSTER_URL", "").strip()
 if REDIS_URL:
     # Short timeouts: a Redis outage must not hang requests (section 7 of the contract).
     _REDIS_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     CACHES = {
-        # The request path (portal.requestpath) keeps verified credentials and the API counters beside these.
+        # The request path's Redis (portal.request_redis): API counters and credential generations beside these.
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
                     "KEY_PREFIX": "portal",
                     "OPTIONS": _REDIS_OPTIONS},

@@ -20,3 +20,6 @@ urlpatterns = [
     # The top floor last: its "orgs/<slug>/" must not shadow the fixed addresses above (orgs/new/).
     path("", include("dashboard.urls")),
 ]
+
+# A database that cannot be reached is a 503 with Retry-After, never a 500 (portal.unavailable).
+handler500 = "portal.unavailable.server_error"

@@ -14,11 +14,15 @@ from tests.factories import ApplicationFactory, MembershipFactory, OrganizationF
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Each test starts with empty caches (the default one and the rate-limit counters)."""
+    from tests.cluster import flush_cluster
+
     for alias in ("default", "ratelimit"):
         caches[alias].clear()
+    flush_cluster()  # with REDIS_CLUSTER_URL, the request path's counters live there
     yield
     for alias in ("default", "ratelimit"):
         caches[alias].clear()
+    flush_cluster()
 
 
 @pytest.fixture(autouse=True)

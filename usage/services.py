@@ -53,7 +53,9 @@ def usage_rollup() -> int:
         pipe.srem(PENDING, member)
         pipe.exists(minute_hash(minute))
         pipe.sadd(PROCESSING, name)
-        pipe.rename(minute_hash(minute), name)
+        # As a raw command: redis-py refuses ``rename`` in a cluster pipeline, although both keys share the
+        # ``{usage}`` hash tag (one slot), so the MULTI runs on one shard.
+        pipe.execute_command("RENAME", minute_hash(minute), name)
         results = pipe.execute(raise_on_error=False)
         if not results[1]:  # nothing to move (an earlier run took it): forget the batch name
             client.srem(PROCESSING, name)

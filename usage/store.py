@@ -1,12 +1,12 @@
-"""Where batches of counts and log rows go: the database (one multi-row upsert or insert per batch) or, with
-``REDIS_URL``, Redis for the counts (one pipelined round trip per batch), which ``usage.services.usage_rollup``
-moves into the database.
+"""Where batches of counts and log rows go: the database (one multi-row upsert or insert per batch) or, with the
+request path's Redis (``REDIS_URL`` or ``REDIS_CLUSTER_URL``), Redis for the counts (one pipelined round trip per
+batch), which ``usage.services.usage_rollup`` moves into the database.
 
 Why Redis for counts when it is there: every worker of every host writes the same few rows (the current
 minute, hour and day of a busy key), so direct upserts from each worker would queue on those rows' locks;
 HINCRBY never waits. The log is only ever inserted, so its batches go to the database in either case.
 
-Redis layout (all under ``<prefix>usage:``): a hash ``m:<minute epoch>`` whose fields
+Redis layout (all under ``portal:{usage}:``): a hash ``m:<minute epoch>`` whose fields
 ``<organization>:<application>:<k|c><credential pk>:<outcome>`` count requests; the set ``pending`` names the
 minutes that have counts waiting; the set ``processing`` names batches the roll-up has taken but not finished.
 """
@@ -16,15 +16,14 @@ from __future__ import annotations
 import functools
 import ipaddress
 import logging
-import os
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
-from django.conf import settings
 from django.db import connection, transaction
 from oauth2_provider.models import get_application_model
 
 from apikeys.models import ApiKey
+from portal.request_redis import Client, request_redis
 from usage.models import BUCKET_SECONDS, RequestLog, UsageCount
 
 logger = logging.getLogger(__name__)
@@ -37,7 +36,7 @@ Bucket = tuple[int, int, int | None, int | None, int]
 # (granularity, start as Unix seconds, organization id, application id, api key pk, oauth client pk)
 Row = tuple[str, int, int, int, int | None, int | None]
 
-REDIS_PREFIX = "portal:usage:"
+REDIS_PREFIX = "portal:{usage}:"  # one hash tag: the MULTIs below touch several of these keys
 PENDING = REDIS_PREFIX + "pending"
 PROCESSING = REDIS_PREFIX + "processing"
 # A safety net only: the roll-up runs every minute. Counts Redis keeps longer than this were never rolled up.
@@ -59,22 +58,12 @@ def minute_hash(minute: int) -> str:
     return f"{REDIS_PREFIX}m:{minute}"
 
 
-_redis = None
-_redis_pid = None
-
-
-def redis_client():
-    """A client of ``REDIS_URL`` for this process, or None without one. Short time-outs, as for the cache: a
-    Redis outage must not hold a flush for long (the flush then writes to the database)."""
-    global _redis, _redis_pid
-    if not settings.REDIS_URL:
-        return None
-    if _redis is None or _redis_pid != os.getpid():
-        import redis
-
-        _redis = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5)
-        _redis_pid = os.getpid()
-    return _redis
+def redis_client() -> Client | None:
+    """The request path's Redis client (``portal.request_redis``), or None without one: usage counts share it
+    with the rate-limit counters, a Redis Cluster's included (every key below has the hash tag ``{usage}``, so each
+    MULTI runs on one shard)."""
+    handle = request_redis()
+    return handle.client if handle is not None else None
 
 
 # Counts ---------------------------------------------------------------------------------------------------

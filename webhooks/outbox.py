@@ -25,7 +25,7 @@ from django.db import connection, transaction
 
 from portal import outboxes
 from portal.events import Event
-from portal.rows import db_value
+from portal.row_loader import db_value
 from webhooks import signing
 from webhooks.models import WebhookEndpoint, WebhookEvent
 

@@ -10,8 +10,8 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from portal.api.errors import RateLimited
+from portal.api_counters import api_usage
 from portal.callers import Caller
-from portal.requestpath import api_usage
 
 
 class StrictInputSerializer(serializers.Serializer):
@@ -28,7 +28,7 @@ class StrictInputSerializer(serializers.Serializer):
 
 class PortalAPIView(APIView):
     """Every API view: authentication, scope checks and errors from ``REST_FRAMEWORK`` settings, and the rate
-    limit, counted here once for every endpoint (``portal.requestpath``)."""
+    limit, counted here once for every endpoint (``portal.api_counters``)."""
 
     required_scopes: list[str] | dict[str, list[str]] = []
     pagination_class = api_settings.DEFAULT_PAGINATION_CLASS

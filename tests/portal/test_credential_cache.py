@@ -1,5 +1,5 @@
-"""The shared credential cache (Redis): a known key or token costs no query, and every change to what it depends
-on refuses it at the next request, on every worker."""
+"""The credential cache (each process's memory, invalidated by Redis): a known key or token costs no query and no
+round trip, and every change to what it depends on refuses it at the next request, on every worker."""
 
 from __future__ import annotations
 
@@ -17,8 +17,10 @@ from accounts.models import Membership
 from accounts.organizations.services import organization_reinstate, organization_suspend
 from apikeys import crypto
 from apikeys.models import ApiKey
-from portal import requestpath
 from portal.callers import Caller
+from portal.credential_cache import changed, credential_cache
+from portal.request_redis import request_redis
+from tests.cluster import delete_request_path_key
 from tests.helpers import redis_is_running
 
 pytestmark = [
@@ -66,11 +68,11 @@ def test_a_known_key_costs_no_query_and_its_requests_are_still_counted(client_a)
 
 
 def test_the_cache_is_not_used_when_it_is_not_shared(client_a):
-    with override_settings(CACHES={
+    with override_settings(REDIS_CLUSTER_URL="", CACHES={
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
         "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rl"},
     }):
-        assert requestpath.shared() is None
+        assert credential_cache() is None
         hello(client_a)
         assert hello(client_a)[1] == 1  # one query: a per-process cache could not be told of a revocation
 
@@ -140,7 +142,7 @@ def test_last_used_is_written_once_a_minute_not_on_every_cached_request(client_a
     key = ApiKey.objects.get(public_id=public_id)
     assert key.last_used_at is not None
     ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now() - timedelta(minutes=5))
-    caches["default"].delete(f"cred:touch:key:{public_id}")  # as if the minute had passed
+    delete_request_path_key(f"cred:touch:key:{public_id}")  # as if the minute had passed
     assert hello(client_a)[1] == 1  # the one UPDATE of this minute
     assert timezone.now() - ApiKey.objects.get(pk=key.pk).last_used_at < timedelta(seconds=5)
     assert hello(client_a)[1] == 0
@@ -148,7 +150,7 @@ def test_last_used_is_written_once_a_minute_not_on_every_cached_request(client_a
 
 def test_the_database_answers_when_the_cache_is_down(client_a, admin_key):
     down = "redis://127.0.0.1:1/0"
-    with override_settings(CACHES={
+    with override_settings(REDIS_CLUSTER_URL="", CACHES={
         "default": {"BACKEND": REDIS_BACKEND, "LOCATION": down, "KEY_PREFIX": "portal",
                     "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}},
         "ratelimit": {"BACKEND": REDIS_BACKEND, "LOCATION": down, "KEY_PREFIX": "portal",
@@ -161,22 +163,24 @@ def test_the_database_answers_when_the_cache_is_down(client_a, admin_key):
 def test_a_change_stops_the_cached_copy_and_blocks_storing_it_again_for_a_while():
     """The race of a request that read the database just before a change committed: whether its copy is stored
     before the change is announced or after, it is never served."""
-    requestpath.shared().store("key", "race1", ["stale"], read_at=time.monotonic(), depends_on=["key:race1"])
-    assert requestpath.shared().fetch("key", "race1").row == ["stale"]
-    requestpath.changed("key:race1")
-    assert requestpath.shared().fetch("key", "race1") is None
+    cache = credential_cache()
+    cache.put("key", "race1", {"row": "stale"}, read_at=time.monotonic(), depends_on=["key:race1"])
+    assert cache.get("key", "race1") == {"row": "stale"}
+    changed("key:race1")
+    assert cache.get("key", "race1") is None
 
-    requestpath.changed("key:race2")
-    requestpath.shared().store("key", "race2", ["stale"], read_at=time.monotonic(), depends_on=["key:race2"])
-    assert requestpath.shared().fetch("key", "race2") is None
+    changed("key:race2")
+    cache.put("key", "race2", {"row": "stale"}, read_at=time.monotonic(), depends_on=["key:race2"])
+    assert cache.get("key", "race2") is None
 
 
 def test_a_change_inside_a_transaction_is_announced_again_after_commit(django_capture_on_commit_callbacks):
-    requestpath.shared().store("key", "tx", ["row"], read_at=time.monotonic(), depends_on=["org:42"])
+    credential_cache().put("key", "tx", {"row": 1}, read_at=time.monotonic(), depends_on=["org:42"])
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        requestpath.changed("org:42")
+        changed("org:42")
     assert len(callbacks) == 1
-    client = requestpath.shared().client
+    assert credential_cache().get("key", "tx") is None
+    client = request_redis().client
     before = client.get(caches["default"].make_key("credgen:org:42"))
     callbacks[0]()
     assert client.get(caches["default"].make_key("credgen:org:42")) != before
@@ -237,20 +241,20 @@ def test_a_persons_cached_token_follows_their_membership(login, developer, org, 
 def test_a_change_the_cache_cannot_hear_is_logged_by_kind_only(caplog):
     down = "redis://127.0.0.1:1/0"
     checksum = "f" * 64
-    with override_settings(CACHES={
+    with override_settings(REDIS_CLUSTER_URL="", CACHES={
         "default": {"BACKEND": REDIS_BACKEND, "LOCATION": down,
                     "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}},
         "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     }):
-        requestpath.changed(f"tok:{checksum}", "org:7")
+        changed(f"tok:{checksum}", "org:7")
     errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
     assert len(errors) == 1 and "(org, tok)" in errors[0]
     assert checksum not in caplog.text
 
 
 def test_a_row_read_long_ago_is_not_stored():
-    cache = requestpath.shared()
-    cache.store("key", "old", ["row"], read_at=time.monotonic() - 5, depends_on=["key:old"])
-    assert cache.fetch("key", "old") is None
-    cache.store("key", "old", ["row"], read_at=time.monotonic(), depends_on=["key:old"])
-    assert cache.fetch("key", "old").row == ["row"]
+    cache = credential_cache()
+    cache.put("key", "old", {"row": 1}, read_at=time.monotonic() - 5, depends_on=["key:old"])
+    assert cache.get("key", "old") is None
+    cache.put("key", "old", {"row": 1}, read_at=time.monotonic(), depends_on=["key:old"])
+    assert cache.get("key", "old") == {"row": 1}

@@ -24,7 +24,7 @@ def steady_clock(monkeypatch):
     (API limits) so that no test straddles two."""
     now = time.time()
     monkeypatch.setattr("django_ratelimit.core.time", types.SimpleNamespace(time=lambda: now))
-    monkeypatch.setattr("portal.requestpath.time", types.SimpleNamespace(time=lambda: now, monotonic=time.monotonic))
+    monkeypatch.setattr("portal.api_counters.time", types.SimpleNamespace(time=lambda: now, monotonic=time.monotonic))
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ def test_redis_outage_fails_open_on_the_api_and_closed_on_guessable_endpoints(
     _, key = make_key(app, "READ_ONLY")
     client, secret = make_client(app)
     token_form = {"grant_type": "client_credentials", "client_id": client.client_id, "client_secret": secret}
-    with override_settings(CACHES=redis_cache(CLOSED_PORT_REDIS)):
+    with override_settings(CACHES=redis_cache(CLOSED_PORT_REDIS), REDIS_CLUSTER_URL=""):
         caplog.set_level(logging.ERROR)
         api = Client().get("/api/v1/hello", HTTP_X_API_KEY=key)
         assert api.status_code == 200 and "X-RateLimit-Limit" not in api

@@ -1,8 +1,9 @@
 """Rows of the few hand-written queries on the request path, read by column name, and model instances made from
-them with the ORM's own ``Model.from_db`` (see ``portal.requestpath`` for why those queries are hand-written)."""
+them with the ORM's own ``Model.from_db`` (see ``portal.credential_cache`` for why those queries are hand-written)."""
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 from collections.abc import Callable, Iterable
@@ -22,7 +23,10 @@ def fetch_row(sql: str, params: list[Any], columns: Iterable[str]) -> dict[str, 
 
 
 def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
+    if isinstance(value, str):
+        return json.loads(value)
+    # A cached row is shared by every request that uses it: each instance gets its own list or dict.
+    return copy.deepcopy(value) if isinstance(value, list | dict) else value
 
 
 def _datetime(value: Any) -> Any:
@@ -31,7 +35,7 @@ def _datetime(value: Any) -> Any:
     return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
 
 
-def _converter(field: models.Field) -> Callable[[Any], Any] | None:
+def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
     """How a column's value becomes the field's (None: as it is). SQLite hands back JSON as text and datetimes
     without a zone (stored in UTC), and a cached row (JSON) has datetimes as ISO text; psycopg hands back Python
     values."""
@@ -44,7 +48,7 @@ def _converter(field: models.Field) -> Callable[[Any], Any] | None:
     return None
 
 
-def db_value(field: models.Field, value: Any) -> Any:
+def db_value(field: models.Field[Any, Any], value: Any) -> Any:
     """``value`` as the ORM would load it into ``field``."""
     convert = _converter(field)
     return value if value is None or convert is None else convert(value)
