@@ -29,8 +29,8 @@ from rest_framework import exceptions
 
 from apikeys.authentication import ApiKeyAuthentication
 from oauthapps.authentication import OAuthTokenAuthentication
-from portal.api_counters import api_usage
 from portal.api.errors import ApiError, AuthFailed, InsufficientScope, RateLimited, as_api_error
+from portal.api_counters import api_usage
 from portal.callers import Caller
 from portal.ratelimit import RateWindow
 from portal.scopes import ADMIN_SCOPE

@@ -5,17 +5,17 @@ and MULTI on one of them."""
 from __future__ import annotations
 
 import pytest
-from accounts.organizations.services import organization_reinstate, organization_suspend
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from redis.connection import AbstractConnection
-from usage.services import usage_rollup
 
+from accounts.organizations.services import organization_reinstate, organization_suspend
 from portal.request_redis import request_redis
 from tests.cluster import flush_cluster, redis_cluster  # noqa: F401 (the fixture)
 from usage.models import UsageCount
 from usage.recorder import recorder
+from usage.services import usage_rollup
 from usage.store import PENDING, redis_client
 
 pytestmark = pytest.mark.django_db

@@ -159,7 +159,6 @@ def test_deleting_a_client_through_one_server_refuses_its_tokens_on_the_other(se
 def test_a_role_change_and_a_removal_reach_the_other_server_at_once(servers, app, make_client, developer, org,
                                                                      admin_key):
     from accounts.memberships.services import membership_change_role
-
     from accounts.models import Membership
     from portal.callers import Caller
 

@@ -140,10 +140,9 @@ def wait_for(condition, seconds: float = 45.0) -> None:
 
 
 def test_the_portal_rides_out_a_database_outage(server, proxy, app, make_key, owner):
-    from usage.services import usage_rollup
-
     from apikeys.models import ApiKey
     from usage.models import RequestLog, UsageCount
+    from usage.services import usage_rollup
 
     known, known_plaintext = make_key(app, "READ_ONLY")
     _unknown, unknown_plaintext = make_key(app, "READ_ONLY")
