@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from redis.connection import AbstractConnection
 
 from accounts.organizations.services import organization_reinstate, organization_suspend
+from portal.callers import Caller
 from portal.request_redis import request_redis
 from tests.cluster import flush_cluster, redis_cluster  # noqa: F401 (the fixture)
 from usage.models import UsageCount

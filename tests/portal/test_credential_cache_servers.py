@@ -120,6 +120,7 @@ def test_suspension_refuses_every_cached_credential_of_the_organization_until_re
                                                                                          make_client, developer,
                                                                                          org):
     from accounts.organizations.services import organization_reinstate, organization_suspend
+    from portal.callers import Caller
 
     first, second = servers
     _key, plaintext = make_key(app, "READ_ONLY")
