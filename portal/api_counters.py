@@ -78,11 +78,14 @@ def _method(request: HttpRequest) -> tuple[str, str]:
 
 
 def _identity(caller: Caller) -> str:
+    user_pk = caller.user.pk if caller.user is not None else "-"
     if caller.auth_type == "api_key":
-        return f"key:{caller.credential.public_id}"
+        key: Any = caller.credential  # the ApiKey of a key's caller (the core names no app's model)
+        return f"key:{key.public_id}"
     if caller.auth_type == "oauth2":
-        return f"oauth:{caller.client.client_id}:{caller.user.pk if caller.user else '-'}"
-    return f"user:{caller.user.pk}"
+        client: Any = caller.client
+        return f"oauth:{client.client_id}:{user_pk}"
+    return f"user:{user_pk}"
 
 
 def api_bucket(request: HttpRequest, caller: Caller | None) -> Bucket:

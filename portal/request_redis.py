@@ -71,7 +71,7 @@ def _make() -> RequestRedis | None:
         credentials = {k: v for k, v in parse_url(cluster_url).items() if k in {"username", "password"}}
         return RequestRedis(client=cluster, cluster=True, prefix=prefix,
                             connection_options={**CLUSTER_OPTIONS, **credentials})
-    config = settings.CACHES["default"]
+    config: dict[str, Any] = settings.CACHES["default"]
     if not issubclass(import_string(config["BACKEND"]), RedisCache):
         return None
     location = config["LOCATION"]

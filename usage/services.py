@@ -45,7 +45,7 @@ def usage_rollup() -> int:
         return 0
     moved = 0
     for name in client.smembers(PROCESSING):
-        moved += _apply_batch(client, name.decode())
+        moved += _apply_batch(client, name.decode() if isinstance(name, bytes) else name)
     for member in client.smembers(PENDING):
         minute = int(member)
         name = f"{REDIS_PREFIX}batch:{minute}:{uuid.uuid4().hex}"
