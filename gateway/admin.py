@@ -32,7 +32,9 @@ class ResourceServerAddForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["scopes"].choices = scope_choices()
+        scopes = self.fields["scopes"]
+        assert isinstance(scopes, forms.MultipleChoiceField)  # declared above; the form's copy of it
+        scopes.choices = scope_choices()
 
 
 class ResourceServerChangeForm(forms.ModelForm):
@@ -44,7 +46,9 @@ class ResourceServerChangeForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["scopes"].choices = scope_choices()
+        scopes = self.fields["scopes"]
+        assert isinstance(scopes, forms.MultipleChoiceField)  # declared above; the form's copy of it
+        scopes.choices = scope_choices()
 
 
 @admin.register(ResourceServer)

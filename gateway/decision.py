@@ -24,8 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
+from django.http import HttpRequest
 from rest_framework import exceptions
+from rest_framework.request import Request
 
 from apikeys.authentication import ApiKeyAuthentication
 from oauthapps.authentication import OAuthTokenAuthentication
@@ -40,8 +43,7 @@ AUTHENTICATION_CLASSES = (ApiKeyAuthentication, OAuthTokenAuthentication)
 
 class ForwardedCall:
     """What the API's authentication classes and counters read of a request: ``META`` (the credential headers,
-    and the client's address as ``REMOTE_ADDR``) and ``method``. The verifiers may note on it that the count was
-    taken with the credential's fetch (``requestpath.counted_with_fetch``)."""
+    and the client's address as ``REMOTE_ADDR``) and ``method``."""
 
     def __init__(self, *, method: str, client_ip: str, api_key: str | None = None,
                  authorization: str | None = None) -> None:
@@ -81,24 +83,30 @@ def authenticate(call: ForwardedCall) -> Caller:
     ``VALIDATION_ERROR`` for two different ones)."""
     try:
         for authentication_class in AUTHENTICATION_CLASSES:
-            result = authentication_class().authenticate(call)
+            # The classes read only ``META`` and ``method`` of their request (and may note the count on it).
+            result = authentication_class().authenticate(cast(Request, call))
             if result is not None:
-                return result[1]
+                caller: Caller = result[1]
+                return caller
     except exceptions.APIException as refused:
-        raise as_api_error(refused) from None
+        error = as_api_error(refused)
+        assert error is not None  # every APIException has the contract's form (a generic one keeps its status)
+        raise error from None
     raise AuthFailed()
 
 
 def decide(call: ForwardedCall, *, served: list[str], required: list[str] | None) -> Decision:
     """Allowed or refused, counted once in the credential's rate limit (``required`` is a subset of ``served``,
     checked by the caller; None: any one served scope will do)."""
+    # ``api_usage`` reads only ``META``, ``method`` and what the verifiers noted on the call (``ForwardedCall``).
     try:
         caller = authenticate(call)
     except ApiError as refused:
-        usage = api_usage(call, None)  # guessing keys is not free either
-        limited = usage is not None and usage.exceeded
-        return Decision(usage=usage, error=RateLimited(retry_after=usage.retry_after) if limited else refused)
-    usage = api_usage(call, caller)
+        usage = api_usage(cast(HttpRequest, call), None)  # guessing keys is not free either
+        if usage is not None and usage.exceeded:
+            return Decision(usage=usage, error=RateLimited(retry_after=usage.retry_after))
+        return Decision(usage=usage, error=refused)
+    usage = api_usage(cast(HttpRequest, call), caller)
     decision = Decision(caller=caller, usage=usage, scopes=served_scopes(caller, served))
     if usage is not None and usage.exceeded:
         decision.error = RateLimited(retry_after=usage.retry_after)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
@@ -76,9 +77,13 @@ def introspect_access_token(value: str, *, served: list[str]) -> dict[str, Any] 
     created = AccessToken.objects.filter(token_checksum=sha256(value)).values_list("created", flat=True).first()
     if created is None:
         return None
+    # An access token's caller always carries its expiry and its client (oauthapps.verification.caller_from_row).
+    assert caller.expires_at is not None and caller.client is not None
+    organization_id = caller.organization_id
     answer = {"active": True, "token_type": "access_token", "scope": " ".join(scopes),
-              "org": organization_slug(caller.organization_id), "iat": int(created.timestamp()),
-              "exp": int(caller.expires_at.timestamp()), "client_id": caller.client.client_id}
+              "org": organization_slug(organization_id) if organization_id is not None else "",
+              "iat": int(created.timestamp()), "exp": int(caller.expires_at.timestamp()),
+              "client_id": caller.client.client_id}
     if caller.user is not None:  # a person granted it (authorization code, device flow)
         answer["sub"] = str(caller.user.pk)
     return answer
@@ -90,7 +95,7 @@ class ResourceServerIntrospectView(RefusesNulAsOAuthError, View):
 
     http_method_names = ["post", "get", "put", "patch", "delete", "head", "options"]
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not is_resource_server_request(request):
             return IntrospectView.as_view()(request, *args, **kwargs)
         return super().dispatch(request, *args, **kwargs)

@@ -48,7 +48,9 @@ def authenticate_resource_server(authorization: str | None) -> ResourceServer | 
     if not credentials.secret_matches(secret, secret_hash) or not enabled:
         return None
     scopes_field = ResourceServer._meta.get_field("scopes")
-    scopes = scopes_field.from_db_value(scopes, None, connection) if isinstance(scopes, str) else scopes
+    # The column as the expression: what the ORM passes when it reads the field (only a key lookup differs).
+    if isinstance(scopes, str):
+        scopes = scopes_field.from_db_value(scopes, scopes_field.cached_col, connection)
     return ResourceServer(pk=pk, name=name, client_id=client_id, secret_hash=secret_hash, scopes=scopes,
                           enabled=bool(enabled))
 
@@ -73,8 +75,9 @@ def organization_slug(organization_id: int) -> str:
         return ""
     if len(_slugs) >= MAX_REMEMBERED_SLUGS:
         _slugs.clear()
-    _slugs[organization_id] = row[0]
-    return row[0]
+    slug = str(row[0])
+    _slugs[organization_id] = slug
+    return slug
 
 
 def _forget_slugs(sender: type, **kwargs: object) -> None:

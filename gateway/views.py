@@ -24,12 +24,14 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from apikeys import crypto
+from apikeys.models import ApiKey
 from gateway.decision import Decision, ForwardedCall, decide
 from gateway.selectors import authenticate_resource_server, organization_slug
 from portal.api.errors import ApiError, InvalidInput, render
 from portal.api.observe import new_request_id
 from portal.conf import portal_settings
 from portal.middleware import NulInput
+from portal.ratelimit import RateWindow
 from usage.recorder import recorder
 
 MAX_URI_LENGTH = 8192
@@ -43,7 +45,8 @@ class GatewayRefused(ApiError):
     default_code = "GATEWAY_REFUSED"
 
 
-def refusal(error: ApiError, request: HttpRequest, *, request_id: str, usage: Any = None) -> HttpResponse:
+def refusal(error: ApiError, request: HttpRequest, *, request_id: str, usage: RateWindow | None = None,
+            ) -> HttpResponse:
     """The API's answer for ``error``, with ``Portal-Status`` and ``Portal-Error-Body``; a 403 carrying them when
     the gateway asked for ``Portal-Refusal-Status: 403``."""
     response = render(error)
@@ -119,10 +122,11 @@ class GatewayAuthView(View):
                 return refusal(GatewayRefused(
                     f"The resource server does not serve {', '.join(s[:100] for s in not_served[:10])}."),
                     request, request_id=request_id)
-        method = meta.get("HTTP_X_FORWARDED_METHOD") or meta.get("HTTP_X_ORIGINAL_METHOD") or request.method
-        uri = meta.get("HTTP_X_FORWARDED_URI") or meta.get("HTTP_X_ORIGINAL_URI") or self.uri_in_path(request)
+        # A request without a method of its own (only a hand-made HttpRequest) is refused as not an HTTP method.
+        method: str = meta.get("HTTP_X_FORWARDED_METHOD") or meta.get("HTTP_X_ORIGINAL_METHOD") or request.method or ""
+        uri: str = meta.get("HTTP_X_FORWARDED_URI") or meta.get("HTTP_X_ORIGINAL_URI") or self.uri_in_path(request)
         client_ip = forwarded_client_ip(request)
-        problems = {}
+        problems: dict[str, list[str]] = {}
         if not METHOD.fullmatch(method):
             problems["X-Forwarded-Method"] = ["Not an HTTP method."]
         if len(uri) > MAX_URI_LENGTH:
@@ -131,6 +135,7 @@ class GatewayAuthView(View):
             problems["X-Forwarded-For"] = ["The last entry is not an IP address."]
         if problems:
             return refusal(InvalidInput(problems), request, request_id=request_id)
+        assert client_ip is not None  # a problem otherwise, refused above
         call = ForwardedCall(method=method.upper(), client_ip=client_ip, api_key=meta.get("HTTP_X_API_KEY"),
                              authorization=meta.get("HTTP_AUTHORIZATION"))
         decision = decide(call, served=server.scopes, required=required)
@@ -152,16 +157,22 @@ class GatewayAuthView(View):
 
     @staticmethod
     def answer(decision: Decision, request: HttpRequest, *, request_id: str) -> HttpResponse:
-        if not decision.allowed:
+        if decision.error is not None:
             return refusal(decision.error, request, request_id=request_id, usage=decision.usage)
         caller = decision.caller
+        assert caller is not None  # decide() allows only an authenticated caller
         response = HttpResponse(status=200)
         del response["Content-Type"]
-        response["Portal-Organization"] = organization_slug(caller.organization_id)
+        organization_id = caller.organization_id
+        response["Portal-Organization"] = organization_slug(organization_id) if organization_id is not None else ""
         if caller.auth_type == "api_key":
-            response["Portal-Credential"] = f"api_key:{caller.credential.public_id}"
+            key = caller.credential
+            assert isinstance(key, ApiKey)  # a key's caller carries its key (apikeys.authentication.caller_for_key)
+            response["Portal-Credential"] = f"api_key:{key.public_id}"
         else:
-            response["Portal-Credential"] = f"oauth2:{caller.client.client_id}"
+            client = caller.client
+            assert client is not None  # the other caller decide() allows is an OAuth token's, made with its client
+            response["Portal-Credential"] = f"oauth2:{client.client_id}"
         response["Portal-Scopes"] = " ".join(decision.scopes)
         if caller.auth_type == "oauth2" and caller.user is not None:
             response["Portal-Subject"] = str(caller.user.pk)

@@ -70,24 +70,28 @@ def clean_policy(*, max_key_lifetime_days: object, allowed_scopes: object, live_
                  revoke_unused_keys_after_days: object) -> Policy:
     """A policy from what a person asked for, or a ``ValidationError`` naming each bad field."""
     errors: dict[str, list[str]] = {}
-    values: dict[str, object] = {}
-    for field, value, (low, high) in (
-        ("max_key_lifetime_days", max_key_lifetime_days, LIFETIME_RANGE),
-        ("revoke_unused_keys_after_days", revoke_unused_keys_after_days, UNUSED_RANGE),
-    ):
-        try:
-            values[field] = _days_in_range(field, value, low, high)
-        except ValidationError as exc:
-            errors.update(exc.message_dict)
+    max_days: int | None = None
+    unused_days: int | None = None
+    try:
+        max_days = _days_in_range("max_key_lifetime_days", max_key_lifetime_days, *LIFETIME_RANGE)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        unused_days = _days_in_range("revoke_unused_keys_after_days", revoke_unused_keys_after_days, *UNUSED_RANGE)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if not isinstance(live_keys_need_ip_ranges, bool):
         errors["live_keys_need_ip_ranges"] = ["Give true or false."]
+    scopes: tuple[str, ...] | None = None
     try:
-        values["allowed_scopes"] = clean_allowed_scopes(allowed_scopes)
+        scopes = clean_allowed_scopes(allowed_scopes)
     except ValidationError as exc:
         errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
-    return Policy(live_keys_need_ip_ranges=live_keys_need_ip_ranges, **values)
+    assert isinstance(live_keys_need_ip_ranges, bool)  # a non-bool was an error above
+    return Policy(max_key_lifetime_days=max_days, allowed_scopes=scopes,
+                  live_keys_need_ip_ranges=live_keys_need_ip_ranges, revoke_unused_keys_after_days=unused_days)
 
 
 def clean_allowed_scopes(value: object) -> tuple[str, ...] | None:

@@ -43,27 +43,28 @@ from django.contrib.auth import middleware as auth
 from django.contrib.messages import middleware as messages
 from django.contrib.sessions import middleware as sessions
 from django.core.signals import setting_changed
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from portal.api.middleware import API_PREFIX
 
 HOOKS = ("process_view", "process_exception", "process_template_response")
+SESSION_FREE_ATTRIBUTE = "_portal_session_free"  # set on the request by session_free_api_request
 
 
 def session_free_api_request(request: HttpRequest) -> bool:
     """True for an ``/api/`` request that carries a credential header (``X-API-Key``, ``Authorization``) or no session
     cookie: the page middleware below leave it alone. Worked out once per request."""
-    try:
-        return request._portal_session_free
-    except AttributeError:
-        pass
+    known: bool | None = getattr(request, SESSION_FREE_ATTRIBUTE, None)
+    if known is not None:
+        return known
     meta = request.META
     free = request.path_info.startswith(API_PREFIX) and (
         bool(meta.get("HTTP_X_API_KEY", "").strip() or meta.get("HTTP_AUTHORIZATION", "").strip())
         or "HTTP_COOKIE" not in meta
         or settings.SESSION_COOKIE_NAME not in request.COOKIES
     )
-    request._portal_session_free = free
+    setattr(request, SESSION_FREE_ATTRIBUTE, free)
     return free
 
 
@@ -72,16 +73,20 @@ def pages_only(middleware: type) -> type:
     except a session-free API one."""
 
     class PagesOnly(middleware):
-        def __call__(self, request: HttpRequest) -> HttpResponse:
+        def __call__(self, request: HttpRequest) -> HttpResponseBase:
+            response: HttpResponseBase
             if session_free_api_request(request):
-                return self.get_response(request)
-            return super().__call__(request)
+                response = self.get_response(request)
+            else:
+                response = super().__call__(request)
+            return response
 
-    def gated(hook: str) -> Callable:
-        def method(self, request: HttpRequest, *args: Any) -> Any:
+    def gated(hook: str) -> Callable[..., HttpResponseBase | None]:
+        def method(self: Any, request: HttpRequest, *args: Any) -> HttpResponseBase | None:
             if session_free_api_request(request):
                 return None
-            return getattr(super(PagesOnly, self), hook)(request, *args)
+            response: HttpResponseBase | None = getattr(super(PagesOnly, self), hook)(request, *args)
+            return response
 
         method.__name__ = hook
         return method
@@ -102,6 +107,7 @@ MessageMiddleware = pages_only(messages.MessageMiddleware)
 
 # The Content-Security-Policy -----------------------------------------------------------------------------------
 
+CSP_NONCE_ATTRIBUTE = "csp_nonce"
 _policies: dict[bool, str] = {}  # report_only -> the policy of the settings alone, built once
 
 
@@ -126,7 +132,7 @@ class CSPMiddleware(DjangoCSPMiddleware):
     ``csp_update``/``csp_replace``, the consent page's ``form-action``, a nonce) still gets its own, built as
     django-csp builds it. The rules of which header is set when are django-csp's, unchanged."""
 
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         if response.status_code in (500, 404) and settings.DEBUG:
             return response
         for report_only, header, setting, exempt in (
@@ -144,5 +150,6 @@ class CSPMiddleware(DjangoCSPMiddleware):
             if not request.path_info.startswith(tuple(prefixes)):
                 response[header] = policy
         if getattr(request, "_csp_nonce", None) is None:
-            request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
+            # django-csp's attribute, set as django-csp sets it (HttpRequest's stubs do not declare it)
+            setattr(request, CSP_NONCE_ATTRIBUTE, CheckableLazyObject(self._csp_nonce_post_response))
         return response

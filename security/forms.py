@@ -33,8 +33,9 @@ class CredentialPolicyForm(forms.Form):
             "revoke_unused_keys_after_days": policy.revoke_unused_keys_after_days,
         })
         super().__init__(*args, **kwargs)
-        self.fields["allowed_scopes"].choices = [(name, f"{name} — {text}")
-                                                 for name, text in scope_registry.registry().items()]
+        allowed_scopes = self.fields["allowed_scopes"]
+        assert isinstance(allowed_scopes, forms.MultipleChoiceField)  # declared above; the form's copy of it
+        allowed_scopes.choices = [(name, f"{name} — {text}") for name, text in scope_registry.registry().items()]
 
     def service_arguments(self) -> dict[str, Any]:
         return dict(self.cleaned_data)

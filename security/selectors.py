@@ -12,13 +12,13 @@ from policies import rules
 from policies.rules import Policy
 
 
-def policy_violations(organization: Any, policy: Policy) -> list[dict]:
+def policy_violations(organization: Any, policy: Policy) -> list[dict[str, Any]]:
     """``{"type", "id", "name", "breaks", "actions", "object"}`` for every working key and OAuth client that breaks
     ``policy`` (made before it changed). ``actions`` are the ways to comply: rotating a key fixes its lifetime
     and scopes (a rotation keeps the allowed scopes and expires within the limit), not a missing IP range;
     revoking always does."""
     now = timezone.now()
-    found: list[dict] = []
+    found: list[dict[str, Any]] = []
     keys = (ApiKey.objects.filter(organization=organization, revoked_at__isnull=True, rotated_at__isnull=True)
             .exclude(expires_at__lte=now).select_related("application").order_by("-created_at", "-id"))
     for key in keys:

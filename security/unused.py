@@ -34,9 +34,10 @@ REASON = "unused"
 
 def _recipients(key: ApiKey) -> list[str]:
     people = organization_managers(key.organization_id, roles=("owner",))
-    if key.created_by_id and key.created_by_id not in {p.pk for p in people} and \
-            key.organization.memberships.filter(user_id=key.created_by_id).exists():
-        people.insert(0, key.created_by)  # its maker, while still a member
+    maker = key.created_by  # read with the key (select_related)
+    if maker is not None and maker.pk not in {p.pk for p in people} and \
+            key.organization.memberships.filter(user_id=maker.pk).exists():
+        people.insert(0, maker)  # its maker, while still a member
     return [person.email for person in people if person.is_active]
 
 
@@ -66,6 +67,7 @@ def unused_keys_run(now: datetime | None = None) -> dict[str, int]:
         "organization")
     for policy in policies:
         organization = policy.organization
+        assert policy.revoke_unused_keys_after_days is not None  # filtered on above
         days = timedelta(days=policy.revoke_unused_keys_after_days)
         keys = (ApiKey.objects.filter(organization=organization, revoked_at__isnull=True, rotated_at__isnull=True)
                 .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))

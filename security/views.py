@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.roles import Role
 from accounts.selectors import access_organization_by_slug
 from accounts.two_factor import has_second_factor
@@ -25,7 +26,7 @@ from security.scope_usage import NARROW_DAYS, scopes_used_recently
 
 @login_required
 @require_POST
-def credential_policy_save(request: HttpRequest, slug: str) -> HttpResponse:
+def credential_policy_save(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """Owners and admins set the policy; it revokes nothing (what breaks it is listed on the page)."""
     access = access_organization_by_slug(request.user, slug, min_role=Role.ADMIN)
     form = CredentialPolicyForm(request.POST, policy=policy_for(access.organization.pk))
@@ -45,7 +46,7 @@ def credential_policy_save(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def key_narrow(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
+def key_narrow(request: AuthenticatedHttpRequest, slug: str, public_id: str) -> HttpResponse:
     """"Narrow to what it used": a confirmation listing the scopes that go, then a rotation (with the usual grace
     period for the old key) into a key holding only the scopes used in the last 30 days."""
     access = access_organization_by_slug(request.user, slug, min_role=Role.DEVELOPER)

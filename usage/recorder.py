@@ -25,6 +25,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 
 from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponse
@@ -36,6 +37,9 @@ from usage.services import rollup_if_due
 from usage.store import Bucket, outcome_of, store_counts, write_logs
 
 logger = logging.getLogger(__name__)
+
+# (organization id, api key pk or None, oauth client pk or None, user id (0: none), scope)
+ScopeKey = tuple[int, int | None, int | None, int, str]
 
 MAX_PENDING_LOGS = 100_000
 
@@ -49,8 +53,8 @@ class UsageRecorder:
         self._thread_pid: int | None = None
         # Scope usage (contract section 19): (organization, key pk, client pk, user id, scope) -> latest call,
         # written by ``scope_writer`` (``security.scope_usage``, set by its app) on each flush.
-        self._scopes: dict[tuple, float] = {}
-        self.scope_writer = None
+        self._scopes: dict[ScopeKey, float] = {}
+        self.scope_writer: Callable[[dict[ScopeKey, float]], None] | None = None
         self.record_scopes = True  # the benchmark turns it off to measure its cost
 
     def observe(self, request: HttpRequest, response: HttpResponse, started_at: float, duration: float) -> None:

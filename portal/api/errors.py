@@ -26,7 +26,7 @@ class ApiError(exceptions.APIException):
     (``extra``) or to the response's headers (``headers``). DRF's own exceptions are translated into one of
     these by ``as_api_error``."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST  # int: each kind has its own
     default_detail = "Invalid input"
     default_code = "VALIDATION_ERROR"
 

@@ -59,7 +59,8 @@ class OrganizationPolicyView(PortalAPIView):
 
     @extend_schema(summary="Get the organization's credential policy", responses={200: PolicyOutput})
     def get(self, request: Request) -> Response:
-        return Response(policy_body(self.caller.organization, policy_for(self.caller.organization_id)))
+        organization = self.caller.organization  # an API caller always acts in one
+        return Response(policy_body(organization, policy_for(organization.pk)))
 
     @extend_schema(summary="Set the organization's credential policy", request=PolicyInput,
                    responses={200: PolicyOutput},
