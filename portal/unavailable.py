@@ -1,5 +1,7 @@
-"""The server-error handler (``handler500``): an error the database causes is a 503 with ``Retry-After``, never a
-500 (section 20 of the contract).
+"""Django's error handlers: ``handler500``, where an error the database causes is a 503 with ``Retry-After``,
+never a 500 (section 20 of the contract), and ``handler400``, where a request Django refuses before any view runs
+(a ``Host`` header that is not allowed, a malformed cookie) gets the API's JSON envelope on an API path (section 5:
+never an HTML page there).
 
 With the database down, what does not need it keeps working (a credential verified within
 ``PORTAL_CREDENTIAL_CACHE_SECONDS``, ``portal.credential_cache``), and anything that needs it fails with
@@ -20,7 +22,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.template import loader
 from django.views import defaults
 
-from portal.api.errors import ServerError, ServiceUnavailable, render
+from portal.api.errors import InvalidInput, ServerError, ServiceUnavailable, render
 from portal.api.middleware import is_api_path
 
 logger = logging.getLogger(__name__)
@@ -54,4 +56,12 @@ def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpR
     if is_api_path(request.path_info):
         return render(ServerError())
     response: HttpResponseServerError = defaults.server_error(request, template_name)
+    return response
+
+
+def bad_request(request: HttpRequest, exception: Exception, template_name: str = "400.html") -> HttpResponse:
+    if is_api_path(request.path_info):
+        return render(InvalidInput({"request": ["The request was refused (its Host header or another header is not "
+                                                "valid)."]}, detail="Bad request"))
+    response: HttpResponse = defaults.bad_request(request, exception, template_name)
     return response

@@ -21,5 +21,7 @@ urlpatterns = [
     path("", include("dashboard.urls")),
 ]
 
-# A database that cannot be reached is a 503 with Retry-After, never a 500 (portal.unavailable).
+# A database that cannot be reached is a 503 with Retry-After, never a 500; a request refused before any view (an
+# unknown Host) is JSON on an API path (portal.unavailable).
 handler500 = "portal.unavailable.server_error"
+handler400 = "portal.unavailable.bad_request"

@@ -136,3 +136,20 @@ def test_unknown_paths_are_a_json_404_to_every_method_even_in_a_signed_in_browse
                                        content_type="application/x-www-form-urlencoded")
     assert envelope(response, 404, "NOT_FOUND") == {"error": "Not found", "code": "NOT_FOUND"}
     assert response["X-RateLimit-Limit"] == "100"
+
+
+def test_a_host_header_that_is_not_allowed_is_a_json_400_on_an_api_path(client):
+    """Django refuses the Host before any view runs (``DisallowedHost``); on an API path the answer is still the
+    contract's envelope, never Django's HTML 400 page (found by tests/portal/test_fuzz.py)."""
+    response = client.get("/api/v1/scopes", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["code"] == "VALIDATION_ERROR"
+    assert "request" in body["details"]
+
+
+def test_a_host_header_that_is_not_allowed_is_still_the_400_page_on_a_page(client):
+    response = client.get("/accounts/login/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
