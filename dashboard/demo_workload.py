@@ -81,6 +81,6 @@ def _write_usage(organization_id: int, application_id: int, key_pk: int) -> None
         status = rng.choice((200, 200, 200, 200, 200, 400, 404, 429))
         entries.append((f"demo-{uuid.UUID(int=rng.getrandbits(128))}", now - index * 97 - 30, organization_id,
                         key_pk, None, "GET", rng.choice(DEMO_PATHS), status, round(rng.uniform(2, 40), 2),
-                        "203.0.113.10", "demo-cli/1.0"))
+                        "203.0.113.10", "demo-cli/1.0", None))  # no resource server: the portal's own API
     if not RequestLog.objects.filter(api_key_id=key_pk).exists():
         write_logs(entries)
