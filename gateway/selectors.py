@@ -19,6 +19,7 @@ ids of rolled-back ones.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
@@ -43,7 +44,18 @@ def server_dependencies(row: dict[str, Any]) -> list[str]:
 SLUG_QUERY = f"SELECT slug FROM {Organization._meta.db_table} WHERE id = %s"  # noqa: S608 (as above)
 
 
-def authenticate_resource_server(authorization: str | None) -> ResourceServer | None:
+@dataclass(frozen=True, slots=True)
+class AuthenticatedServer:
+    """What a call needs of the resource server that authenticated it (a model instance cost more to build than
+    the secret's check)."""
+
+    pk: int
+    name: str
+    client_id: str
+    scopes: list[str]
+
+
+def authenticate_resource_server(authorization: str | None) -> AuthenticatedServer | None:
     """The enabled resource server whose HTTP Basic credentials ``authorization`` holds, or None (malformed,
     unknown, wrong secret, disabled: one answer for all, so the reason is never told). The secret is compared
     as a keyed hash, in constant time."""
@@ -63,8 +75,7 @@ def authenticate_resource_server(authorization: str | None) -> ResourceServer | 
     scopes = row["scopes"]
     # SQLite hands JSON back as text; a list read from PostgreSQL may be a cached row's, shared: each call its own.
     scopes = json.loads(scopes) if isinstance(scopes, str) else list(scopes)
-    return ResourceServer(pk=row["id"], name=row["name"], client_id=client_id, secret_hash=secret_hash,
-                          scopes=scopes, enabled=bool(row["enabled"]))
+    return AuthenticatedServer(pk=row["id"], name=row["name"], client_id=client_id, scopes=scopes)
 
 
 def resource_server_by_name(name: str) -> ResourceServer | None:
