@@ -106,7 +106,10 @@ def test_a_deleted_server_is_refused_at_the_next_call(shared_cache, server, admi
     assert code(ask(resource_server.client_id, secret, admin_key)[0]) == "GATEWAY_REFUSED"
 
 
-def test_without_a_shared_redis_the_server_is_read_on_every_call(server, admin_key):
+def test_without_a_shared_redis_the_server_is_read_on_every_call(server, admin_key, settings):
+    settings.CACHES = {name: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": name}
+                       for name in ("default", "ratelimit")}
+    settings.REDIS_CLUSTER_URL = ""
     resource_server, secret = server
     for _ in range(3):
         response, reads = ask(resource_server.client_id, secret, admin_key)
