@@ -8,3 +8,6 @@ class GatewayConfig(AppConfig):
     name = "gateway"
     verbose_name = "Services and gateways"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from gateway import signals  # noqa: F401  (credential cache receivers)

@@ -16,10 +16,11 @@ import ipaddress
 import json
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.utils.decorators import method_decorator
+from django.http.response import HttpResponseBase
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
@@ -91,11 +92,15 @@ def forwarded_client_ip(request: HttpRequest) -> str | None:
         return None
 
 
-@method_decorator(csrf_exempt, name="dispatch")
 class GatewayAuthView(View):
     """Any method: the gateway forwards the client's method in a header, and sends its own as it likes."""
 
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options", "trace"]
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Callable[..., HttpResponseBase]:
+        """CSRF-exempt once, here: ``method_decorator(csrf_exempt)`` on ``dispatch`` wraps it anew on every call."""
+        return csrf_exempt(super().as_view(**initkwargs))
 
     @staticmethod
     def refuse_nul_input(request: HttpRequest, found: NulInput) -> HttpResponse:

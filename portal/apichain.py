@@ -50,20 +50,25 @@ from portal.api.middleware import API_PREFIX
 
 HOOKS = ("process_view", "process_exception", "process_template_response")
 SESSION_FREE_ATTRIBUTE = "_portal_session_free"  # set on the request by session_free_api_request
+# Forward authentication (``/gateway/auth``, section 18): a gateway authenticates as a resource server in a header of
+# its own and never by a session; the cookies it forwards are its client's, which no answer there may depend on.
+GATEWAY_PREFIX = "/gateway/"
 
 
 def session_free_api_request(request: HttpRequest) -> bool:
     """True for an ``/api/`` request that carries a credential header (``X-API-Key``, ``Authorization``) or no session
-    cookie: the page middleware below leave it alone. Worked out once per request."""
+    cookie, and for every ``/gateway/`` request: the page middleware below leave it alone. Worked out once per
+    request."""
     known: bool | None = getattr(request, SESSION_FREE_ATTRIBUTE, None)
     if known is not None:
         return known
     meta = request.META
-    free = request.path_info.startswith(API_PREFIX) and (
+    path = request.path_info
+    free = path.startswith(GATEWAY_PREFIX) or (path.startswith(API_PREFIX) and (
         bool(meta.get("HTTP_X_API_KEY", "").strip() or meta.get("HTTP_AUTHORIZATION", "").strip())
         or "HTTP_COOKIE" not in meta
         or settings.SESSION_COOKIE_NAME not in request.COOKIES
-    )
+    ))
     setattr(request, SESSION_FREE_ATTRIBUTE, free)
     return free
 

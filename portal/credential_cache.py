@@ -66,7 +66,8 @@ MAX_VALUES = 4 * MAX_ROWS  # generations and markers kept per process; past that
 GENERATION_EXTRA_SECONDS = 3600
 
 # What a cached credential can depend on. A change to any of them stops the cached copies (``changed``).
-KINDS = frozenset({"key", "tok", "client", "org", "user"})
+# ``rs``: a resource server (``gateway``), whose row is cached the same way by client id.
+KINDS = frozenset({"key", "tok", "client", "org", "user", "rs"})
 
 Row = dict[str, Any]
 
