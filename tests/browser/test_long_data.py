@@ -70,7 +70,7 @@ def _webhook(organization):
         organization=organization, secret_encrypted=encrypt("whsec_long"), event_types=list(EVENT_TYPES),
         url=LONG_URI + "/webhooks/" + LONG, description=LONG * 2)
     for number, (status, code) in enumerate((("failed", 500), ("succeeded", 200))):
-        event = WebhookEvent.objects.create(event_id=f"evt_{number:030d}_{LONG[:40]}", organization=organization,
+        event = WebhookEvent.objects.create(event_id=f"evt_{number:030d}_{LONG[:5]}", organization=organization,
                                             type="oauth_client.secret_rotated", data={})
         delivery = WebhookDelivery.objects.create(event=event, endpoint=endpoint, status=status, attempt_count=3)
         WebhookAttempt.objects.create(delivery=delivery, status_code=code, duration_ms=9999,
