@@ -27,8 +27,15 @@ REQUEST_ID_HEADER = "X-Request-Id"
 # and most gateways' ids fit; anything else (too long, spaces, quotes) is replaced by one of ours.
 WELL_FORMED_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+=-]{7,127}")
 
+class ObservedHttpRequest(HttpRequest):
+    """An API request as ``ApiRequestIdMiddleware`` leaves it: named by ``request_id``. A type for annotations
+    only; Django still passes a plain ``HttpRequest``."""
+
+    request_id: str
+
+
 # observer(request, response, started_at (Unix seconds), duration (seconds))
-Observer = Callable[[HttpRequest, HttpResponse, float, float], None]
+Observer = Callable[[ObservedHttpRequest, HttpResponse, float, float], None]
 _observers: list[Observer] = []
 
 
@@ -53,13 +60,6 @@ def request_id_for(request: HttpRequest) -> str:
         if incoming and WELL_FORMED_REQUEST_ID.fullmatch(incoming):
             return incoming
     return new_request_id()
-
-
-class ObservedHttpRequest(HttpRequest):
-    """An API request as ``ApiRequestIdMiddleware`` leaves it: named by ``request_id``. A type for annotations
-    only; Django still passes a plain ``HttpRequest``."""
-
-    request_id: str
 
 
 class ApiRequestIdMiddleware:
