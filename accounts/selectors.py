@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.utils import timezone
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Invitation, Membership, Organization, User
 from accounts.roles import Role, role_at_least, role_ceiling
 from accounts.two_factor import require_two_factor_for
@@ -60,7 +62,7 @@ def access_organization_by_slug(user: User, slug: str, *, min_role: str | None =
     return OrgAccess(organization=membership.organization, membership=membership)
 
 
-def access_organization_to_read_or_change(request: HttpRequest, slug: str) -> OrgAccess:
+def access_organization_to_read_or_change(request: AuthenticatedHttpRequest, slug: str) -> OrgAccess:
     """A page of the organization: reading (GET, HEAD) is for every member; a change asks for developer or more."""
     min_role = None if request.method in ("GET", "HEAD") else Role.DEVELOPER
     return access_organization_by_slug(request.user, slug, min_role=min_role)
@@ -128,14 +130,15 @@ def personal_organization(user: User) -> Organization | None:
     )
 
 
-def user_sessions(user: User) -> list:
+def user_sessions(user: User) -> list[Any]:  # allauth's UserSession rows (allauth ships no type hints)
     """The person's live sessions (allauth.usersessions), those that expired purged on the way."""
     from allauth.usersessions.models import UserSession
 
-    return UserSession.objects.purge_and_list(user)
+    sessions: list[Any] = UserSession.objects.purge_and_list(user)
+    return sessions
 
 
-def access_user_session_by_id(user: User, session_id: int):
+def access_user_session_by_id(user: User, session_id: int) -> Any:  # a UserSession (allauth: untyped)
     """One of ``user``'s own sessions; anyone else's is a 404."""
     from allauth.usersessions.models import UserSession
 

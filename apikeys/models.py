@@ -110,7 +110,7 @@ class ApiKey(models.Model):
     @property
     def replacement_failed(self) -> bool:
         """Rotating, but the replacement no longer works (revoked or expired): the old key needs a way forward."""
-        return self.rotated_at is not None and self.replaced_by_id is not None and not self.replaced_by.is_usable
+        return self.rotated_at is not None and self.replaced_by is not None and not self.replaced_by.is_usable
 
     @property
     def can_be_rotated(self) -> bool:

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.http import Http404
 
 from accounts.models import Organization
-from apikeys.models import ApiKey
+from apikeys.models import ApiKey, ApiKeyQuerySet
 from applications.models import Application
 from audit.models import AuditEvent
 
 
 def organization_api_keys(
     organization: Organization, *, application: Application | None = None, include_revoked: bool = True
-) -> QuerySet[ApiKey]:
+) -> ApiKeyQuerySet:
     keys = ApiKey.objects.filter(organization=organization).select_related("application", "created_by", "replaced_by")
     if application is not None:
         keys = keys.filter(application=application)
@@ -25,7 +25,7 @@ def organization_api_keys(
 def search_api_keys(
     organization: Organization, *, q: str = "", application: Application | None = None,
     environment: str | None = None, status: str | None = None,
-) -> QuerySet[ApiKey]:
+) -> ApiKeyQuerySet:
     """The organization's keys that match a search (part of the name, or the whole public id) and filters."""
     keys = organization_api_keys(organization, application=application)
     if q:

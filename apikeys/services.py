@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -33,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 
 @functools.cache
-def _key_shape():
+def _key_shape() -> Callable[[Any], dict[str, Any]]:
     from apikeys.api.serializers import ApiKeyOutput
 
     return events.api_shape(ApiKeyOutput)
@@ -64,7 +66,7 @@ def rotated_name(name: str, day: date) -> str:
 
 
 def _clean_expiry(caller: Caller, expires_in_days: int | None, policy: Policy = policy_rules.DEFAULT_POLICY,
-                  ) -> timezone.datetime | None:
+                  ) -> datetime | None:
     if not isinstance(expires_in_days, bool) and isinstance(expires_in_days, int | None):
         policy_rules.check_key_expiry(policy, expires_in_days)  # the organization's limit (section 19)
     if expires_in_days is None:
@@ -103,7 +105,7 @@ def _resolve_scopes(caller: Caller, preset: str | None, scopes: list[str] | None
     return resolved
 
 
-def _creator_fields(caller: Caller) -> dict:
+def _creator_fields(caller: Caller) -> dict[str, Any]:
     label = str(caller.audit_actor) if caller.audit_actor is not None else "system"
     return {"created_by": caller.person, "created_by_label": label[:255]}
 
@@ -134,12 +136,13 @@ def api_key_create(
         require_verified_email(caller, "a live key")
     policy = policy_for(caller.organization.pk)
     resolved_scopes = _resolve_scopes(caller, scope_preset, scopes, policy)
+    clean_ips = clean_allowed_ips(allowed_ips)
     fields = {
         "expires_at": _clean_expiry(caller, expires_in_days, policy),
         "rate_limit_per_minute": clean_rate_limit(rate_limit_per_minute),
-        "allowed_ips": clean_allowed_ips(allowed_ips),
+        "allowed_ips": clean_ips,
     }
-    policy_rules.check_key_ips(policy, environment, fields["allowed_ips"])
+    policy_rules.check_key_ips(policy, environment, clean_ips)
     key, plaintext = _insert_key(caller=caller, application=application, name=name, environment=environment,
                                  scopes=resolved_scopes, **fields)
     audit_record(action="api_key.created", actor=caller.audit_actor, organization=caller.organization, target=key,
@@ -149,7 +152,7 @@ def api_key_create(
     return key, plaintext
 
 
-def _insert_key(*, caller: Caller, application: Application, **fields) -> tuple[ApiKey, str]:
+def _insert_key(*, caller: Caller, application: Application, **fields: Any) -> tuple[ApiKey, str]:
     prefix = portal_settings.KEY_PREFIX
     for _attempt in range(3):  # a public-id collision is astronomically rare; retry rather than fail
         plaintext, public_id = crypto.generate_key(prefix=prefix, environment=fields["environment"])
@@ -213,6 +216,7 @@ def api_key_rotate(*, caller: Caller, key: ApiKey, grace_period_hours: int | Non
     )
     if not key.can_be_rotated:
         if key.is_usable:
+            assert key.replaced_by is not None  # a working key that cannot be rotated has a working replacement
             raise ValidationError({"key": [f"This key is already replaced by {key.replaced_by.public_id}, which "
                                            "works: rotate that one instead."]})
         raise ValidationError({"key": [f"Only an active key can be rotated; this one is {key.status}."]})
@@ -225,7 +229,7 @@ def api_key_rotate(*, caller: Caller, key: ApiKey, grace_period_hours: int | Non
         new_scopes = narrowed
     policy_rules.check_key_ips(policy, key.environment, key.allowed_ips)
     scope_registry.check_grantable(caller.scopes, new_scopes)
-    failed_replacement = key.replaced_by.public_id if key.replaced_by_id else None
+    failed_replacement = key.replaced_by.public_id if key.replaced_by is not None else None
     if key.rotated_at is None:
         key.expires_at_before_rotation = key.expires_at
     new_key, plaintext = _insert_key(
@@ -262,6 +266,7 @@ def api_key_keep(*, caller: Caller, key: ApiKey) -> ApiKey:
     if not key.can_keep:
         raise ValidationError({"key": ["Only a key in its grace period whose replacement was revoked or expired can "
                                        "be kept."]})
+    assert key.replaced_by is not None  # can_keep: its replacement failed
     failed_replacement = key.replaced_by.public_id
     key.expires_at = key.expires_at_before_rotation
     key.expires_at_before_rotation = None
@@ -274,7 +279,7 @@ def api_key_keep(*, caller: Caller, key: ApiKey) -> ApiKey:
     return key
 
 
-def _rotated_expiry(key: ApiKey, now, policy: Policy = policy_rules.DEFAULT_POLICY) -> timezone.datetime | None:
+def _rotated_expiry(key: ApiKey, now: datetime, policy: Policy = policy_rules.DEFAULT_POLICY) -> datetime | None:
     """The new key keeps the old one's lifetime (before any rotation cut it short), counted from now; under a
     policy's lifetime limit, the earlier of the old key's expiry and the limit from now."""
     lifetime_end = key.expires_at_before_rotation if key.rotated_at is not None else key.expires_at

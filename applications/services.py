@@ -8,9 +8,12 @@ and ``oauthapps`` revoke its keys and delete its clients (each audited) before t
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from accounts.models import User
 from applications.events import application_deleting
 from applications.models import Application
 from audit.services import audit_record
@@ -19,8 +22,8 @@ from portal.callers import Caller
 DUPLICATE_NAME = "An application with this name already exists."
 
 
-def _clean_application_fields(name: str | None, description: str | None) -> dict:
-    fields: dict = {}
+def _clean_application_fields(name: str | None, description: str | None) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
     if name is not None:
         name = name.strip()
         if not name:
@@ -42,7 +45,9 @@ def application_create(*, caller: Caller, name: str, description: str = "") -> A
         raise ValidationError({"name": [DUPLICATE_NAME]})
     try:
         with transaction.atomic():
-            application = Application.objects.create(organization=caller.organization, created_by=caller.person,
+            person = caller.person  # the portal's user model, or None for a command
+            application = Application.objects.create(organization=caller.organization,
+                                                     created_by=person if isinstance(person, User) else None,
                                                      **fields)
     except IntegrityError:
         raise ValidationError({"name": [DUPLICATE_NAME]}) from None

@@ -9,10 +9,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.roles import can_manage_credentials
 from accounts.selectors import access_organization_to_read_or_change
 from applications.forms import ApplicationForm
@@ -26,7 +27,7 @@ from portal.listing import ListFilterForm, paginate
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def app_list(request: HttpRequest, slug: str) -> HttpResponse:
+def app_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """The organization's applications; a POST creates one (developers and up)."""
     access = access_organization_to_read_or_change(request, slug)
     form = ApplicationForm(posted_data(request))

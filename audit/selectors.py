@@ -22,7 +22,7 @@ def organization_audit_events(
     """The organization's events, newest first, filtered: of one action; at or after ``since`` and before
     ``until``; by one actor (``("user", "<id>")``, ``("api_key", "<public id>")``, ``("oauth_client",
     "<client id>")`` or ``("system", "")``); about objects of one type and/or id. Labels are stored, so no joins."""
-    events = AuditEvent.objects.filter(organization=organization)
+    events = AuditEvent.objects.filter(organization_id=organization.pk)
     if action:
         events = events.filter(action=action)
     if since is not None:
@@ -50,7 +50,7 @@ def _actor_condition(kind: str, identifier: str) -> Q:
 def organization_audit_actions(organization: Model) -> list[str]:
     """The distinct actions present in the organization's log, for the filter."""
     return list(
-        AuditEvent.objects.filter(organization=organization)
+        AuditEvent.objects.filter(organization_id=organization.pk)
         .order_by("action")
         .values_list("action", flat=True)
         .distinct()
@@ -60,7 +60,7 @@ def organization_audit_actions(organization: Model) -> list[str]:
 def organization_audit_target_types(organization: Model) -> list[str]:
     """The distinct kinds of object the organization's log is about, for the filter."""
     return list(
-        AuditEvent.objects.filter(organization=organization).exclude(target_type="")
+        AuditEvent.objects.filter(organization_id=organization.pk).exclude(target_type="")
         .order_by("target_type")
         .values_list("target_type", flat=True)
         .distinct()
@@ -70,7 +70,7 @@ def organization_audit_target_types(organization: Model) -> list[str]:
 def organization_audit_actors(organization: Model) -> list[tuple[str, str, str]]:
     """Everyone and everything that acted in the organization's log, as ``(kind, id, label)``: people first
     (by the label of their newest event), then credentials. Two queries, however long the log."""
-    events = AuditEvent.objects.filter(organization=organization)
+    events = AuditEvent.objects.filter(organization_id=organization.pk)
     people = (events.filter(actor_user__isnull=False, actor_credential_type="")
               .values("actor_user_id").annotate(label=Max("actor_label")).order_by("label"))
     credentials = (events.exclude(actor_credential_type="")

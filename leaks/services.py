@@ -18,7 +18,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -116,14 +116,20 @@ def _live_keys(findings: Sequence[Finding], by_public_id: dict[str, list[int]]) 
         for key in ApiKey.objects.filter(public_id__in=batch).select_related("organization"):
             if not key.is_usable:
                 continue
-            matching = [index for index in by_public_id[key.public_id]
-                        if crypto.hashes_match(crypto.hash_key(findings[index].token), key.key_hash)
-                        and crypto.parse_key(findings[index].token, prefix=key.prefix).environment == key.environment]
+            matching = [index for index in by_public_id[key.public_id] if _is_key(findings[index].token, key)]
             if matching:
                 yield key, matching
 
 
-def _live_oauth_tokens(by_checksum: dict[str, list[int]], now) -> Iterable[tuple[AccessToken | RefreshToken,
+def _is_key(token: str, key: ApiKey) -> bool:
+    """``token`` is exactly ``key``: the same hash, and a well-formed key of its environment."""
+    if not crypto.hashes_match(crypto.hash_key(token), key.key_hash):
+        return False
+    parsed = crypto.parse_key(token, prefix=key.prefix)
+    return parsed is not None and parsed.environment == key.environment
+
+
+def _live_oauth_tokens(by_checksum: dict[str, list[int]], now: datetime) -> Iterable[tuple[AccessToken | RefreshToken,
                                                                                  list[int]]]:
     """Each live access or refresh token among the reported values (looked up by checksum, as DOT stores them)."""
     refresh_lifetime = oauth2_settings.REFRESH_TOKEN_EXPIRE_SECONDS
@@ -197,6 +203,7 @@ def announce_leak(report: LeakReport) -> None:
     """
     if report.kind == LeakReport.Kind.API_KEY:
         key = report.api_key
+        assert key is not None  # a key's report is made with its key, and goes with it (CASCADE)
         audit_record(action="api_key.leaked", actor=LeakReporter(report.via), organization_id=report.organization_id,
                      target=key, metadata={"publicId": key.public_id, **report.where})
         shape = events.api_shape(ApiKeyOutput)
@@ -204,6 +211,7 @@ def announce_leak(report: LeakReport) -> None:
         notify_api_key_leaked(key=key, where=report.where)
     else:
         client = report.oauth_client
+        assert client is not None  # a token's report is made with its client, and goes with it (CASCADE)
         audit_record(action="oauth_token.leaked", actor=LeakReporter(report.via),
                      organization_id=report.organization_id, target=client,
                      metadata={"clientId": client.client_id, "kind": report.kind, **report.where})

@@ -41,7 +41,9 @@ def _recipients(key: ApiKey) -> list[str]:
     people = organization_managers(key.organization_id)
     if key.created_by_id and key.created_by_id not in {p.pk for p in people} and \
             key.organization.memberships.filter(user_id=key.created_by_id).exists():
-        people.insert(0, key.created_by)  # its maker, while still a member
+        maker = key.created_by
+        if maker is not None:
+            people.insert(0, maker)  # its maker, while still a member
     return [person.email for person in people_wanting(people, "key_expiry")]
 
 

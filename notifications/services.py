@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -66,8 +67,11 @@ def preferences_for(user: User) -> NotificationPreference:
 @transaction.atomic
 def preferences_update(*, caller: Caller, key_expiry: bool, webhook_disabled: bool) -> NotificationPreference:
     """The mails the person ``caller`` (``Caller.for_person``) wants."""
+    person = caller.person
+    if not isinstance(person, User):  # a key or a command has no mail preferences to change
+        raise PermissionDenied("Only a person has mail preferences.")
     preference, _ = NotificationPreference.objects.update_or_create(
-        user=caller.person, defaults={"key_expiry": bool(key_expiry), "webhook_disabled": bool(webhook_disabled)})
+        user=person, defaults={"key_expiry": bool(key_expiry), "webhook_disabled": bool(webhook_disabled)})
     return preference
 
 

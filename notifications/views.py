@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from accounts.http import AuthenticatedHttpRequest
 from notifications.forms import NotificationPreferenceForm
 from notifications.services import SECURITY_KINDS, preferences_for, preferences_update
 from portal.callers import Caller
@@ -16,7 +17,7 @@ from portal.forms import posted_data
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def notification_preferences(request: HttpRequest) -> HttpResponse:
+def notification_preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
     preference = preferences_for(request.user)
     form = NotificationPreferenceForm(posted_data(request), initial={
         "key_expiry": preference.key_expiry, "webhook_disabled": preference.webhook_disabled})

@@ -18,7 +18,7 @@ def sends_basic(authorization: str | None) -> bool:
 def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
     """``(client_id, client_secret)`` of a Basic header, each form-urlencoded (RFC 6749 2.3.1); None when the
     header is absent, of another scheme or malformed."""
-    if not sends_basic(authorization):
+    if authorization is None or not sends_basic(authorization):
         return None
     try:
         decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()

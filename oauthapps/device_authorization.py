@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import timedelta
+from typing import TypeVar
 
 from django import forms
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -128,7 +129,10 @@ def _oauth_error(status: int, error: str, description: str, retry_after: int | N
     return _no_store(response)
 
 
-def _no_store(response: HttpResponse) -> HttpResponse:
+ResponseT = TypeVar("ResponseT", bound=HttpResponse)
+
+
+def _no_store(response: ResponseT) -> ResponseT:
     response["Cache-Control"] = "no-store"
     return response
 
@@ -224,7 +228,7 @@ class DeviceView(LoginRequiredMixin, View):
             code_form.add_error(None, "This code is not valid any more. Start again on your device.")
             return self.code_page(request, code_form)
         allow = bool(request.POST.get("allow"))
-        membership = chosen_membership(request.user, form.cleaned_data.get("organization")) if allow else None
+        membership = chosen_membership(request.user, form.cleaned_data.get("organization") or "") if allow else None
         if allow and membership is None:
             form.add_error(None, "Choose one of your organizations.")
             return self.consent_page(request, grant, form=form)

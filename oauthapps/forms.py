@@ -85,8 +85,10 @@ class OAuthClientForm(forms.Form):
         # Only what the organization's policy allows is offered (section 19).
         offered = (set(role_ceiling(role)) - set(policy.disallowed(registry))) | \
             set(client.allowed_scopes if client else [])
-        self.fields["allowed_scopes"].choices = [(name, f"{name} — {text}") for name, text in registry.items()]
-        self.fields["allowed_scopes"].widget.choices = [
+        allowed_scopes = self.fields["allowed_scopes"]
+        assert isinstance(allowed_scopes, forms.MultipleChoiceField)  # declared above
+        allowed_scopes.choices = [(name, f"{name} — {text}") for name, text in registry.items()]
+        allowed_scopes.widget.choices = [
             (name, f"{name} — {text}") for name, text in registry.items() if name in offered
         ]
 

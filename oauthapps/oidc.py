@@ -44,6 +44,8 @@ def bound_organization_slug(request) -> str | None:
         access_token = getattr(request, "access_token", None)
         binding = TokenOrganization.objects.filter(access_token=access_token).first() if access_token else None
         organization_id = binding.organization_id if binding else getattr(request.client, "organization_id", None)
+    if organization_id is None:  # a token bound to no organization
+        return None
     return Organization.objects.filter(pk=organization_id).values_list("slug", flat=True).first()
 
 

@@ -4,11 +4,12 @@ shows a new secret once (``portal.showonce``). And the core's own screen: the ma
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
 from django.contrib.admin import helpers
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse
@@ -24,11 +25,23 @@ from portal.forms import add_service_errors
 from portal.models import PendingMail
 from portal.showonce import pop_secret, stash_secret
 
+if TYPE_CHECKING:
+    # The mixins below are only ever mixed into a ModelAdmin, whose attributes they use; ModelAdmin takes no type
+    # parameter at run time (django-stubs-ext's monkeypatch is not installed), so both are for mypy alone.
+    _ModelAdmin = admin.ModelAdmin[Any]
+    _PendingMailModelAdmin = admin.ModelAdmin[PendingMail]
+else:
+    _ModelAdmin = object
+    _PendingMailModelAdmin = admin.ModelAdmin
+
 
 def staff_caller(owned: Any, request: HttpRequest) -> Caller:
     """Staff act on what an organization owns (``owned.organization``) with every scope, audited under their own
     name."""
-    return Caller.system(owned.organization, actor=request.user)
+    user = request.user
+    if not isinstance(user, AbstractBaseUser):  # the admin site lets only signed-in staff in
+        raise PermissionDenied
+    return Caller.system(owned.organization, actor=user)
 
 
 def adopt_created(obj: models.Model, created: models.Model, *fields: str) -> None:
@@ -41,7 +54,7 @@ def adopt_created(obj: models.Model, created: models.Model, *fields: str) -> Non
     obj._state.db = created._state.db
 
 
-class RecordAdminMixin:
+class RecordAdminMixin(_ModelAdmin):
     """Rows that are a record (audit events, leak reports): written by services, never added, edited or deleted by
     anyone. Without the change permission Django shows each row as a read-only page and refuses a POST to it with
     403; without the delete permission there is no delete page and no bulk delete action."""
@@ -58,7 +71,7 @@ class RecordAdminMixin:
         return False
 
 
-class ShowOnceAddMixin:
+class ShowOnceAddMixin(_ModelAdmin):
     """An add page that makes the object through a service and shows its secret once, on the next page.
 
     The add form is a plain ``forms.Form`` (``add_form_class``): the object is made by the service, not by
@@ -82,7 +95,8 @@ class ShowOnceAddMixin:
         created = path("created/", self.admin_site.admin_view(self.created_view), name=self._created_url_name())
         return [created, *super().get_urls()]
 
-    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
+    def add_view(self, request: HttpRequest, form_url: str = "",
+                 extra_context: dict[str, Any] | None = None) -> HttpResponse:
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = self.add_form_class(request.POST if request.method == "POST" else None)
@@ -97,7 +111,9 @@ class ShowOnceAddMixin:
                 self.log_addition(request, obj, [{"added": {}}])
                 stash_secret(request, {"kind": self.show_once_kind, **payload})
                 return redirect(f"admin:{self._created_url_name()}")
-        adminform = helpers.AdminForm(form, [(None, {"fields": list(form.fields)})], {}, model_admin=self)
+        # AdminForm (like AdminErrorList below) works with any form; the stub asks for a ModelForm.
+        adminform = helpers.AdminForm(form, [(None, {"fields": list(form.fields)})], {},  # type: ignore[arg-type]
+                                      model_admin=self)
         context = {
             **self.admin_site.each_context(request),
             "title": f"Add {self.opts.verbose_name}",
@@ -109,7 +125,8 @@ class ShowOnceAddMixin:
             "to_field": None,
             "media": self.media + adminform.media,
             "inline_admin_formsets": [],
-            "errors": helpers.AdminErrorList(form, []),
+            # AdminErrorList reads only the form's errors, a plain Form's as well; the stub asks for a ModelForm.
+            "errors": helpers.AdminErrorList(form, []),  # type: ignore[arg-type]
             "preserved_filters": self.get_preserved_filters(request),
             "show_save_and_add_another": False,
             "show_save_and_continue": False,
@@ -135,7 +152,7 @@ class ShowOnceAddMixin:
 
 
 @admin.register(PendingMail)
-class PendingMailAdmin(RecordAdminMixin, admin.ModelAdmin):
+class PendingMailAdmin(RecordAdminMixin, _PendingMailModelAdmin):
     """The mails the worker has still to send (``portal.mail``): to whom, about what, and how the tries went. Never
     the body: it may hold a verification, reset or invitation link. A mail that was sent is deleted, so every row
     here is one still to go; the worker's sweep and ``manage.py send_pending_mail`` send them."""

@@ -43,6 +43,7 @@ class OAuthClientLike(Protocol):
     """The OAuth client of a token (``oauthapps.OAuthClient``)."""
 
     client_id: str
+    name: str
 
     @property
     def application(self) -> Any: ...

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.boundfield import BoundField
 from django.forms.renderers import DjangoTemplates
 from django.http import HttpRequest, QueryDict
+from django.utils.safestring import SafeString
 
 
 class UnsuffixedBoundField(BoundField):
     """A field whose label carries no suffix unless one is asked for: "Name", not Django's "Name:"."""
 
-    def label_tag(self, contents=None, attrs=None, label_suffix=None, tag=None):  # noqa: ANN001, ANN201 (Django's)
+    def label_tag(self, contents: str | None = None, attrs: dict[str, Any] | None = None,
+                  label_suffix: str | None = None, tag: str | None = None) -> SafeString:
         return super().label_tag(contents, attrs, "" if label_suffix is None else label_suffix, tag)
 
 

@@ -50,8 +50,8 @@ class ListFilterForm(forms.Form):
     @property
     def ignored(self) -> list[str]:
         """One sentence per value that was ignored, for the page to show."""
-        return [f"{self[name].label}: {' '.join(errors)} It was ignored." if name in self.fields
-                else f"{' '.join(errors)} It was ignored." for name, errors in self.errors.items()]
+        return [f"{self[name].label}: {' '.join(map(str, errors))} It was ignored." if name in self.fields
+                else f"{' '.join(map(str, errors))} It was ignored." for name, errors in self.errors.items()]
 
     def query_string(self) -> str:
         """The valid filters as URL parameters, for the links of the pager (``page`` and bad values dropped)."""
@@ -62,7 +62,7 @@ class ListFilterForm(forms.Form):
 class Listing:
     """One page of a list and the filters that chose it."""
 
-    page: Page
+    page: Page[Any]
     form: ListFilterForm
     noun: str  # what is listed, in the singular: "key", "OAuth client"
 
@@ -93,7 +93,7 @@ class Listing:
         return self.link(self.page.next_page_number()) if self.page.has_next() else None
 
 
-def paginate(items: QuerySet, form: ListFilterForm, page_number: object, *, noun: str,
+def paginate(items: QuerySet[Any], form: ListFilterForm, page_number: str | None, *, noun: str,
              per_page: int = PAGE_SIZE) -> Listing:
     """The page ``page_number`` of ``items`` (already filtered by the selector). Not a number: the first page;
     past the end: the last one. Two queries: the count and the page."""
@@ -108,7 +108,7 @@ def filtered_redirect(request: HttpRequest, form: ListFilterForm) -> HttpRespons
     return HttpResponseRedirect(f"{request.path}?{params}" if params else request.path)
 
 
-def first_page(items: QuerySet, *, per_page: int = PAGE_SIZE) -> Page:
+def first_page(items: QuerySet[Any], *, per_page: int = PAGE_SIZE) -> Page[Any]:
     """The first page of a list shown inside another page (an application's keys), which links to the whole
     list when there is more."""
     return Paginator(items, per_page).page(1)

@@ -106,7 +106,8 @@ class NulInputMiddleware:
             return None
         refuse = getattr(getattr(view_func, "view_class", view_func), "refuse_nul_input", None)
         if refuse is not None:
-            return refuse(request, found)
+            refusal: HttpResponse = refuse(request, found)
+            return refusal
         if is_api_path(request.path_info):
             if found.part == "path":
                 return render(NotFound())

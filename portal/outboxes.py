@@ -11,7 +11,7 @@ import os
 import queue
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import models
@@ -23,8 +23,8 @@ logger = logging.getLogger(__name__)
 PENDING = "pending"
 
 
-def _due(model: type[models.Model], now) -> models.QuerySet:
-    return model.objects.filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now), status=PENDING,
+def _due(model: type[models.Model], now: datetime) -> models.QuerySet[Any]:
+    return model._default_manager.filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now), status=PENDING,
                                 next_attempt_at__lte=now)
 
 
@@ -51,7 +51,7 @@ def due_ids(model: type[models.Model], limit: int) -> list[int]:
 # at most that much delay. The rows are already committed, so a job lost with a dying process, or refused by a
 # broker that is down, is found by the periodic sweep all the same.
 
-_outgoing: queue.SimpleQueue[tuple[Any, tuple, float | None]] = queue.SimpleQueue()
+_outgoing: queue.SimpleQueue[tuple[Any, tuple[Any, ...], float | None]] = queue.SimpleQueue()
 _KICK = -1.0  # the countdown that marks a kick
 KICK_INTERVAL_SECONDS = 0.5
 _kicked_at: dict[str, float] = {}  # task name -> when the publisher thread last sent a kick of it (monotonic)
@@ -114,7 +114,7 @@ def kick(task: Any) -> None:
     _put(task, (), _KICK)
 
 
-def _put(task: Any, args: tuple, countdown: float | None) -> None:
+def _put(task: Any, args: tuple[Any, ...], countdown: float | None) -> None:
     global _publisher_pid
     if task.app.conf.task_always_eager:
         task.apply_async(args, countdown=None if countdown == _KICK else countdown)

@@ -300,7 +300,7 @@ try:  # beat keeps its schedule here whatever the broker; a read-only checkout j
 except OSError:
     pass
 if CELERY_BROKER_URL.startswith("filesystem:"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, str | int] = {
         # One folder that producers write to and the worker reads from.
         "data_folder_in": str(CELERY_FOLDER / "messages"),
         "data_folder_out": str(CELERY_FOLDER / "messages"),

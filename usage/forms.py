@@ -24,9 +24,11 @@ class RequestLogFilterForm(forms.Form):
         super().__init__(data)
         self.keys = {key.public_id: key for key in keys}
         self.clients = {str(client.pk): client for client in clients}
-        self.fields["api_key"].choices = [("", "All keys")] + [
+        api_key, oauth_client = self.fields["api_key"], self.fields["oauth_client"]
+        assert isinstance(api_key, forms.ChoiceField) and isinstance(oauth_client, forms.ChoiceField)  # declared above
+        api_key.choices = [("", "All keys")] + [
             (public_id, f"{key.name} ({public_id})") for public_id, key in self.keys.items()]
-        self.fields["oauth_client"].choices = [("", "All OAuth clients")] + [
+        oauth_client.choices = [("", "All OAuth clients")] + [
             (pk, client.name) for pk, client in self.clients.items()]
 
     def clean_status(self) -> Q | None:

@@ -27,7 +27,7 @@ class Granularity(models.TextChoices):
 
 
 # Seconds in one bucket, and how long buckets of each size are kept (section 15 of the contract).
-BUCKET_SECONDS = {Granularity.MINUTE: 60, Granularity.HOUR: 3600, Granularity.DAY: 86400}
+BUCKET_SECONDS: dict[str, int] = {Granularity.MINUTE: 60, Granularity.HOUR: 3600, Granularity.DAY: 86400}
 RETENTION = {
     Granularity.MINUTE: timedelta(hours=48),
     Granularity.HOUR: timedelta(days=90),

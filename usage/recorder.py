@@ -28,8 +28,9 @@ import time
 from collections.abc import Callable
 
 from django.db import close_old_connections
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 
+from portal.api.observe import ObservedHttpRequest
 from portal.conf import portal_settings
 from portal.net import client_ip
 from portal.scrub import scrub_keys
@@ -57,7 +58,8 @@ class UsageRecorder:
         self.scope_writer: Callable[[dict[ScopeKey, float]], None] | None = None
         self.record_scopes = True  # the benchmark turns it off to measure its cost
 
-    def observe(self, request: HttpRequest, response: HttpResponse, started_at: float, duration: float) -> None:
+    def observe(self, request: ObservedHttpRequest, response: HttpResponse, started_at: float,
+                duration: float) -> None:
         """The observer of every API response (registered by ``usage.apps``)."""
         if not portal_settings.USAGE_ENABLED:
             return

@@ -18,7 +18,7 @@ CHART_PERIODS = {
     "7d": ("7 days", Granularity.HOUR, 7 * 24),
     "30d": ("30 days", Granularity.DAY, 30),
 }
-DEFAULT_SPAN = {Granularity.MINUTE: timedelta(hours=1), Granularity.HOUR: timedelta(hours=24),
+DEFAULT_SPAN: dict[str, timedelta] = {Granularity.MINUTE: timedelta(hours=1), Granularity.HOUR: timedelta(hours=24),
                 Granularity.DAY: timedelta(days=30)}
 
 
@@ -58,8 +58,9 @@ def usage_range(granularity: str, start: datetime | None, end: datetime | None,
     start = floor_to(start, granularity) if start is not None else end - DEFAULT_SPAN[granularity]
     if start >= end:
         raise ValueError("`from` must be before `to`.")
-    if end - start > RETENTION[granularity]:
-        raise ValueError(f"{granularity.capitalize()} buckets are kept {_describe(RETENTION[granularity])}: "
+    kept = RETENTION[Granularity(granularity)]
+    if end - start > kept:
+        raise ValueError(f"{granularity.capitalize()} buckets are kept {_describe(kept)}: "
                          f"ask for a shorter range or a coarser granularity.")
     return start, end
 

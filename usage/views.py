@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.selectors import access_organization_by_slug
 from apikeys.selectors import organization_api_keys
 from oauthapps.selectors import organization_oauth_clients
@@ -35,7 +36,7 @@ def _before(value: str) -> Q | None:
 
 @login_required
 @require_http_methods(["GET", "HEAD"])
-def request_log(request: HttpRequest, slug: str) -> HttpResponse:
+def request_log(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     access = access_organization_by_slug(request.user, slug)
     organization = access.organization
     form = RequestLogFilterForm(request.GET or None, keys=organization_api_keys(organization).select_related(
@@ -55,7 +56,7 @@ def request_log(request: HttpRequest, slug: str) -> HttpResponse:
     if len(entries) > PAGE_SIZE:
         entries = entries[:PAGE_SIZE]
         query = QueryDict(mutable=True)
-        query.update({k: v for k, v in request.GET.items() if k != "before"})
+        query.update({k: request.GET[k] for k in request.GET if k != "before"})  # each one's last value, as items()
         query["before"] = _cursor(entries[-1])
         next_query = query.urlencode()
     chart_subject = {name: filters.get(name) for name in ("api_key", "oauth_client") if filters.get(name)}

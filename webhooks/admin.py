@@ -6,16 +6,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from accounts.models import Organization
 from portal.callers import Caller
 from webhooks import services
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
-def _staff_caller(organization, request: HttpRequest) -> Caller:
-    return Caller.system(organization, actor=request.user)
+def _staff_caller(organization: Organization, request: HttpRequest) -> Caller:
+    user = request.user
+    if not isinstance(user, AbstractBaseUser):  # the admin site lets only signed-in staff in
+        raise PermissionDenied
+    return Caller.system(organization, actor=user)
 
 
 class DeliveryInline(admin.TabularInline):

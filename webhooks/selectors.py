@@ -21,7 +21,8 @@ def organization_endpoints(organization_id: int) -> QuerySet[WebhookEndpoint]:
 
 def access_endpoint_by_id(organization_id: int, endpoint_id: object) -> WebhookEndpoint:
     """The organization's endpoint; a missing or foreign id is the same 404."""
-    endpoint = organization_endpoints(organization_id).filter(pk=_pk(endpoint_id)).first()
+    pk = _pk(endpoint_id)
+    endpoint = None if pk is None else organization_endpoints(organization_id).filter(pk=pk).first()
     if endpoint is None:
         raise Http404("No such webhook endpoint.")
     return endpoint
@@ -37,7 +38,8 @@ def endpoint_deliveries(endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
 
 
 def access_delivery_by_id(endpoint: WebhookEndpoint, delivery_id: object) -> WebhookDelivery:
-    delivery = endpoint_deliveries(endpoint).filter(pk=_pk(delivery_id)).first()
+    pk = _pk(delivery_id)
+    delivery = None if pk is None else endpoint_deliveries(endpoint).filter(pk=pk).first()
     if delivery is None:
         raise Http404("No such delivery.")
     return delivery

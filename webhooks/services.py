@@ -12,13 +12,15 @@ and nothing is sent twice for one attempt (a worker takes a delivery with ``port
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.verification import require_verified_email
 from audit.services import audit_record
 from portal import outboxes
@@ -35,9 +37,13 @@ WRITE_SCOPE = "webhooks:write"
 MAX_ENDPOINTS_PER_ORGANIZATION = 20
 
 
-def _require_write(caller: Caller) -> None:
+def _require_write(caller: Caller) -> int:
+    """The organization whose webhooks ``caller`` may manage: its own, with the write scope."""
     if caller.missing_scopes([WRITE_SCOPE]):
         raise PermissionDenied("Your role does not allow managing webhooks.")
+    if caller.organization_id is None:  # a caller outside every organization has no webhooks
+        raise PermissionDenied("Webhooks belong to an organization.")
+    return caller.organization_id
 
 
 def clean_event_types(values: list[str] | None) -> list[str]:
@@ -75,14 +81,16 @@ def _clean_description(description: str | None) -> str | None:
 def webhook_endpoint_create(*, caller: Caller, url: str, description: str = "", event_types: list[str] | None = None,
                             enabled: bool = True) -> tuple[WebhookEndpoint, str]:
     """Register an endpoint. Returns ``(endpoint, secret)``: the signing secret is shown this once."""
-    _require_write(caller)
+    organization_id = _require_write(caller)
     require_verified_email(caller, "a webhook endpoint")
     fields = {"url": clean_url(url), "description": _clean_description(description) or "",
               "event_types": clean_event_types(event_types), "enabled": bool(enabled)}
-    if WebhookEndpoint.objects.filter(organization_id=caller.organization_id).count() >= MAX_ENDPOINTS_PER_ORGANIZATION:
+    if WebhookEndpoint.objects.filter(organization_id=organization_id).count() >= MAX_ENDPOINTS_PER_ORGANIZATION:
         raise ValidationError({"url": [f"An organization has at most {MAX_ENDPOINTS_PER_ORGANIZATION} endpoints."]})
     secret = signing.new_secret()
-    endpoint = WebhookEndpoint.objects.create(organization_id=caller.organization_id, created_by=caller.person,
+    person = caller.person  # the portal's user model, or None for a key made by a command
+    endpoint = WebhookEndpoint.objects.create(organization_id=organization_id,
+                                              created_by=person if isinstance(person, User) else None,
                                               secret_encrypted=encrypt(secret), **fields)
     audit_record(action="webhook_endpoint.created", actor=caller.audit_actor, organization=caller.organization,
                  target=endpoint, metadata={"url": endpoint.url, "eventTypes": endpoint.event_types})
@@ -93,9 +101,9 @@ def webhook_endpoint_create(*, caller: Caller, url: str, description: str = "", 
 def webhook_endpoint_update(*, caller: Caller, endpoint: WebhookEndpoint, url: str | None = None,
                             description: str | None = None, event_types: list[str] | None = None,
                             enabled: bool | None = None) -> WebhookEndpoint:
-    _require_write(caller)
-    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk, organization_id=caller.organization_id)
-    fields: dict = {}
+    organization_id = _require_write(caller)
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk, organization_id=organization_id)
+    fields: dict[str, Any] = {}
     if url is not None:
         fields["url"] = clean_url(url)
     if description is not None:
@@ -135,9 +143,9 @@ def webhook_endpoint_delete(*, caller: Caller, endpoint: WebhookEndpoint) -> Non
 @transaction.atomic
 def webhook_endpoint_rotate_secret(*, caller: Caller, endpoint: WebhookEndpoint) -> tuple[WebhookEndpoint, str]:
     """A new secret (shown once); the old one keeps signing beside it for 24 hours, so receivers can switch."""
-    _require_write(caller)
+    organization_id = _require_write(caller)
     require_verified_email(caller, "a webhook endpoint")
-    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk, organization_id=caller.organization_id)
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk, organization_id=organization_id)
     secret = signing.new_secret()
     endpoint.previous_secret_encrypted = endpoint.secret_encrypted
     endpoint.previous_secret_until = timezone.now() + timedelta(hours=portal_settings.WEBHOOK_SECRET_OVERLAP_HOURS)
@@ -149,7 +157,7 @@ def webhook_endpoint_rotate_secret(*, caller: Caller, endpoint: WebhookEndpoint)
     return endpoint, secret
 
 
-def signing_secrets(endpoint: WebhookEndpoint, now=None) -> list[str]:
+def signing_secrets(endpoint: WebhookEndpoint, now: datetime | None = None) -> list[str]:
     """The secrets that sign a delivery now: the current one, and the previous one during its overlap."""
     now = now or timezone.now()
     found = [decrypt(endpoint.secret_encrypted)]
@@ -189,11 +197,11 @@ def event_fan_out(event_pk: int) -> None:
 @transaction.atomic
 def webhook_endpoint_send_test(*, caller: Caller, endpoint: WebhookEndpoint) -> WebhookDelivery:
     """A ``webhook.test`` event to this endpoint only (enabled or not, whatever types it takes)."""
-    _require_write(caller)
+    organization_id = _require_write(caller)
     data = {"endpointId": endpoint.pk, "message": "This is a test event from the developer portal."}
     now = timezone.now()
     # Its one delivery is made here: the fan-out would pick endpoints by their types and state, a test does not.
-    event = WebhookEvent.objects.create(event_id=signing.new_event_id(), organization_id=caller.organization_id,
+    event = WebhookEvent.objects.create(event_id=signing.new_event_id(), organization_id=organization_id,
                                         type="webhook.test", data=data, created_at=now, fanned_out_at=now)
     delivery = WebhookDelivery.objects.create(event=event, endpoint=endpoint, next_attempt_at=now)
     transaction.on_commit(lambda: _enqueue([delivery.pk]))
@@ -205,9 +213,9 @@ def webhook_endpoint_send_test(*, caller: Caller, endpoint: WebhookEndpoint) -> 
 @transaction.atomic
 def webhook_delivery_retry(*, caller: Caller, delivery: WebhookDelivery) -> WebhookDelivery:
     """Send a delivery again now, with the same ``webhook-id`` (a receiver that has it already can skip it)."""
-    _require_write(caller)
+    organization_id = _require_write(caller)
     delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk,
-                                                               endpoint__organization_id=caller.organization_id)
+                                                               endpoint__organization_id=organization_id)
     delivery.status = WebhookDelivery.Status.PENDING
     delivery.next_attempt_at = timezone.now()
     delivery.locked_until = None
@@ -252,7 +260,7 @@ def delivery_attempt(delivery_id: int) -> WebhookAttempt | None:
 
 
 @transaction.atomic
-def _record_attempt(delivery: WebhookDelivery, answer: transport.Answer, now) -> WebhookAttempt | None:
+def _record_attempt(delivery: WebhookDelivery, answer: transport.Answer, now: datetime) -> WebhookAttempt | None:
     endpoint = WebhookEndpoint.objects.select_for_update().filter(pk=delivery.endpoint_id).first()
     if endpoint is None:  # deleted while the attempt was under way, with its deliveries
         return None
@@ -282,7 +290,7 @@ def _record_attempt(delivery: WebhookDelivery, answer: transport.Answer, now) ->
     return attempt
 
 
-def _note_failure(endpoint: WebhookEndpoint, now) -> None:
+def _note_failure(endpoint: WebhookEndpoint, now: datetime) -> None:
     if endpoint.failing_since is None:
         endpoint.failing_since = now
         endpoint.save(update_fields=["failing_since"])

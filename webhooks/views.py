@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.roles import Role, can_manage_credentials
 from accounts.selectors import OrgAccess, access_organization_by_slug
 from portal.forms import add_service_errors, posted_data
@@ -21,7 +22,7 @@ from webhooks.forms import WebhookEndpointForm
 SHOW_ONCE_KIND = "webhook_secret"
 
 
-def _access(request: HttpRequest, slug: str) -> OrgAccess:
+def _access(request: AuthenticatedHttpRequest, slug: str) -> OrgAccess:
     min_role = None if request.method in ("GET", "HEAD") else Role.DEVELOPER
     return access_organization_by_slug(request.user, slug, min_role=min_role)
 
@@ -34,7 +35,7 @@ def _show_once(request: HttpRequest, access: OrgAccess, endpoint, secret: str) -
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def webhook_list(request: HttpRequest, slug: str) -> HttpResponse:
+def webhook_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     access = _access(request, slug)
     form = WebhookEndpointForm(posted_data(request))
     if request.method == "POST" and form.is_valid():
@@ -52,7 +53,7 @@ def webhook_list(request: HttpRequest, slug: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "HEAD"])
-def webhook_secret(request: HttpRequest, slug: str) -> HttpResponse:
+def webhook_secret(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """The one page that shows a new signing secret; a reload finds nothing (410)."""
     access = _access(request, slug)
     return show_once_page(request, kind=SHOW_ONCE_KIND, organization=access.organization.slug,
@@ -62,7 +63,7 @@ def webhook_secret(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def webhook_detail(request: HttpRequest, slug: str, endpoint_id: int) -> HttpResponse:
+def webhook_detail(request: AuthenticatedHttpRequest, slug: str, endpoint_id: int) -> HttpResponse:
     access = _access(request, slug)
     endpoint = selectors.access_endpoint_by_id(access.organization.pk, endpoint_id)
     all_events = "*" in endpoint.event_types
@@ -85,7 +86,7 @@ def webhook_detail(request: HttpRequest, slug: str, endpoint_id: int) -> HttpRes
 
 @login_required
 @require_POST
-def webhook_test(request: HttpRequest, slug: str, endpoint_id: int) -> HttpResponse:
+def webhook_test(request: AuthenticatedHttpRequest, slug: str, endpoint_id: int) -> HttpResponse:
     access = _access(request, slug)
     endpoint = selectors.access_endpoint_by_id(access.organization.pk, endpoint_id)
     services.webhook_endpoint_send_test(caller=access.caller, endpoint=endpoint)
@@ -95,7 +96,7 @@ def webhook_test(request: HttpRequest, slug: str, endpoint_id: int) -> HttpRespo
 
 @login_required
 @require_POST
-def webhook_resend(request: HttpRequest, slug: str, endpoint_id: int, delivery_id: int) -> HttpResponse:
+def webhook_resend(request: AuthenticatedHttpRequest, slug: str, endpoint_id: int, delivery_id: int) -> HttpResponse:
     access = _access(request, slug)
     endpoint = selectors.access_endpoint_by_id(access.organization.pk, endpoint_id)
     delivery = selectors.access_delivery_by_id(endpoint, delivery_id)
@@ -106,7 +107,7 @@ def webhook_resend(request: HttpRequest, slug: str, endpoint_id: int, delivery_i
 
 @login_required
 @require_POST
-def webhook_rotate(request: HttpRequest, slug: str, endpoint_id: int) -> HttpResponse:
+def webhook_rotate(request: AuthenticatedHttpRequest, slug: str, endpoint_id: int) -> HttpResponse:
     access = _access(request, slug)
     endpoint = selectors.access_endpoint_by_id(access.organization.pk, endpoint_id)
     endpoint, secret = services.webhook_endpoint_rotate_secret(caller=access.caller, endpoint=endpoint)
@@ -115,7 +116,7 @@ def webhook_rotate(request: HttpRequest, slug: str, endpoint_id: int) -> HttpRes
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def webhook_delete(request: HttpRequest, slug: str, endpoint_id: int) -> HttpResponse:
+def webhook_delete(request: AuthenticatedHttpRequest, slug: str, endpoint_id: int) -> HttpResponse:
     access = _access(request, slug)
     endpoint = selectors.access_endpoint_by_id(access.organization.pk, endpoint_id)
     if request.method == "POST":

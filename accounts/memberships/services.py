@@ -107,10 +107,12 @@ def membership_remove(*, caller: Caller, membership: Membership, revoke_credenti
     if membership.role == Role.OWNER and len(_lock_owners(organization)) <= 1:
         raise ValidationError(LAST_OWNER_MESSAGE)
     revoked: dict[str, int] = {}
-    for _receiver, counts in membership_ended.send(
+    # Each receiver answers with its counts (accounts.events); django-stubs types a signal's answers as str.
+    answers: list[tuple[Any, dict[str, int] | None]] = membership_ended.send(  # type: ignore[assignment]
         sender=Membership, organization=organization, user=membership.user, actor=actor,
         revoke_credentials=revoke_credentials,
-    ):
+    )
+    for _receiver, counts in answers:
         revoked.update(counts or {})
     audit_record(action="member.removed", actor=actor, organization=organization, target=membership,
                  target_label=membership.user.email,

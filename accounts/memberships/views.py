@@ -17,6 +17,7 @@ from accounts.forms import (
     InvitationForm,
     RoleForm,
 )
+from accounts.http import AuthenticatedHttpRequest
 from accounts.memberships.services import LAST_OWNER_MESSAGE, membership_change_role
 from accounts.models import Membership
 from accounts.roles import Role, can_assign_role, can_manage_members
@@ -76,13 +77,13 @@ def render_members(request: HttpRequest, access: OrgAccess, invite_form: Invitat
 
 
 @login_required
-def org_members(request: HttpRequest, slug: str) -> HttpResponse:
+def org_members(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     return render_members(request, access_organization_by_slug(request.user, slug))
 
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def member_role(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
+def member_role(request: AuthenticatedHttpRequest, slug: str, membership_id: int) -> HttpResponse:
     """Change a member's role. An owner's role changes only once confirmed: the members page's POST (or a GET)
     shows the confirmation page, whose POST carries ``confirm=yes``; the last owner's role is refused outright."""
     access = access_organization_by_slug(request.user, slug, min_role=Role.ADMIN)

@@ -51,12 +51,19 @@ def organization_create(*, caller: Caller, name: str, owner: User, slug: str | N
     return organization
 
 
+def _locked_organization(caller: Caller) -> Organization:
+    """``caller``'s organization, locked for the change; a caller outside every organization has none to change."""
+    if caller.organization_id is None:
+        raise PermissionDenied("Act in an organization to change it.")
+    return Organization.objects.select_for_update().get(pk=caller.organization_id)
+
+
 @transaction.atomic
 def organization_suspend(*, caller: Caller, reason: str = "") -> Organization:
     """Suspend ``caller.organization`` (staff: ``Caller.system(organization, actor=staff)``): every credential of
     the organization fails until it is reinstated."""
     actor = caller.audit_actor
-    organization = Organization.objects.select_for_update().get(pk=caller.organization_id)
+    organization = _locked_organization(caller)
     if organization.suspended_at is None:
         organization.suspended_at = timezone.now()
         organization.save(update_fields=["suspended_at"])
@@ -68,7 +75,7 @@ def organization_suspend(*, caller: Caller, reason: str = "") -> Organization:
 @transaction.atomic
 def organization_reinstate(*, caller: Caller) -> Organization:
     actor = caller.audit_actor
-    organization = Organization.objects.select_for_update().get(pk=caller.organization_id)
+    organization = _locked_organization(caller)
     if organization.suspended_at is not None:
         organization.suspended_at = None
         organization.save(update_fields=["suspended_at"])
@@ -83,9 +90,10 @@ def organization_require_two_factor(*, caller: Caller, required: bool) -> Organi
     if team_role(caller) != Role.OWNER:
         raise PermissionDenied("Only owners change the organization's security policy.")
     actor = caller.audit_actor
-    if required and caller.auth_type != "system" and not (caller.user and has_second_factor(caller.user)):
+    if required and caller.auth_type != "system" and not (isinstance(caller.user, User)
+                                                               and has_second_factor(caller.user)):
         raise ValidationError("Set up two-factor authentication for yourself first.")
-    organization = Organization.objects.select_for_update().get(pk=caller.organization_id)
+    organization = _locked_organization(caller)
     if organization.require_two_factor != required:
         organization.require_two_factor = required
         organization.save(update_fields=["require_two_factor"])

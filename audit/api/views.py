@@ -24,13 +24,14 @@ class ActorIdField(serializers.Field):
 class AuditActorOutput(serializers.Serializer):
     type = serializers.CharField(help_text="`user`, `system`, or the kind of credential (`api_key`, `oauth_client`).")
     id = ActorIdField(allow_null=True)
-    label = serializers.CharField()
+    # DRF's metaclass takes declared fields out of the class; the stubs still see Field.label (a str) here.
+    label = serializers.CharField()  # type: ignore[assignment]
 
 
 class AuditTargetOutput(serializers.Serializer):
     type = serializers.CharField(allow_null=True)
     id = serializers.CharField(allow_null=True)
-    label = serializers.CharField(allow_null=True)
+    label = serializers.CharField(allow_null=True)  # type: ignore[assignment]  # the same stub gap
 
 
 class AuditEventOutput(serializers.Serializer):

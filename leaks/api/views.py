@@ -46,7 +46,8 @@ REPORT_SCHEMA = {
 class FeedbackOutput(serializers.Serializer):
     token_raw = serializers.CharField()
     token_type = serializers.CharField()
-    label = serializers.ChoiceField(choices=["true_positive", "false_positive"])
+    # DRF's metaclass takes declared fields out of the class; the stubs still see Field.label (a str) here.
+    label = serializers.ChoiceField(choices=["true_positive", "false_positive"])  # type: ignore[assignment]
 
 
 class CredentialRevokeInput(StrictInputSerializer):
@@ -145,7 +146,7 @@ class CredentialRevokeView(APIView):
             logger.error("Credential revocation limit is failing open: the cache is unreachable (%s)",
                          type(error.__cause__).__name__)
             usage = None
-        request._request.leak_revoke_usage = usage
+        setattr(request._request, "leak_revoke_usage", usage)  # noqa: B010 (HttpRequest declares no such attribute)
         return usage
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import secrets
 from collections.abc import Callable
+from types import EllipsisType
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -151,7 +152,7 @@ def oauth_client_update(
     grant_types: list[str] | None = None,
     redirect_uris: list[str] | None = None,
     allowed_scopes: list[str] | None = None,
-    rate_limit_per_minute: int | None | object = ...,
+    rate_limit_per_minute: int | None | EllipsisType = ...,
     access_token_format: str | None = None,
 ) -> OAuthClient:
     client = OAuthClient.objects.select_for_update().get(pk=client.pk, organization=caller.organization)

@@ -45,6 +45,7 @@ def plugin_provision(*, caller: Caller, name: str, scopes: list[str]) -> tuple[P
     client, secret = oauth_client_create(caller=caller, application=application, name=name,
                                          client_type=OAuthClient.CLIENT_CONFIDENTIAL,
                                          grant_types=["client_credentials"], allowed_scopes=scopes)
+    assert secret is not None  # a confidential client is always given one
     try:
         with transaction.atomic():
             credential = PluginCredential.objects.create(name=name, client=client, encrypted_secret=encrypt(secret))

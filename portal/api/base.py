@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
+from django.db.models import QuerySet
+from django.http.response import HttpResponseBase
 from rest_framework import exceptions, serializers
+from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from portal.api.errors import RateLimited
 from portal.api_counters import api_usage
 from portal.callers import Caller
+from portal.ratelimit import RateWindow
+
+ResponseT = TypeVar("ResponseT", bound=HttpResponseBase)
 
 
-class StrictInputSerializer(serializers.Serializer):
+class StrictInputSerializer(serializers.Serializer[Any]):
     """Refuses fields it does not know, so a typo (``scope`` for ``scopes``) is an error, not a silent default."""
 
     def to_internal_value(self, data: Any) -> Any:
@@ -31,7 +38,9 @@ class PortalAPIView(APIView):
     limit, counted here once for every endpoint (``portal.api_counters``)."""
 
     required_scopes: list[str] | dict[str, list[str]] = []
-    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
+    # api_settings imports its dotted paths (IMPORT_STRINGS) and hands out the class; the stubs type the setting
+    # as the string it was written as.
+    pagination_class: type[BasePagination] = api_settings.DEFAULT_PAGINATION_CLASS  # type: ignore[assignment]
 
     def perform_authentication(self, request: Request) -> None:
         super().perform_authentication(request)
@@ -40,7 +49,7 @@ class PortalAPIView(APIView):
         if usage is not None and usage.exceeded:  # portal.events.observe_rate_limited sees the 429 it becomes
             raise RateLimited(retry_after=usage.retry_after)
 
-    def handle_exception(self, exc: Exception):
+    def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed) \
                 and not hasattr(self.request, "portal_ratelimit"):
             # A refused credential still counts, per client IP: guessing keys is not free either.
@@ -49,7 +58,7 @@ class PortalAPIView(APIView):
                 exc = RateLimited(retry_after=usage.retry_after)
         return super().handle_exception(exc)
 
-    def finalize_response(self, request: Request, response, *args, **kwargs):
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
         usage = getattr(request, "portal_ratelimit", None)
         if usage is not None:
@@ -60,27 +69,33 @@ class PortalAPIView(APIView):
         return response
 
     @staticmethod
-    def _count(request: Request, caller: Caller | None):
+    def _count(request: Request, caller: Caller | None) -> RateWindow | None:
         usage = api_usage(request, caller)
-        request.portal_ratelimit = usage
+        setattr(request, "portal_ratelimit", usage)  # noqa: B010 (Request declares no such attribute)
         return usage
 
     @property
     def caller(self) -> Caller:
-        return self.request.auth
+        auth = self.request.auth
+        if not isinstance(auth, Caller):  # HasRequiredScopes lets no other request through; fail closed all the same
+            raise exceptions.NotAuthenticated()
+        return auth
 
-    def validated(self, serializer_class: type[serializers.Serializer], request: Request, **kwargs: Any) -> dict:
+    def validated(self, serializer_class: type[serializers.Serializer[Any]], request: Request,
+                  **kwargs: Any) -> dict[str, Any]:
         serializer = serializer_class(data=request.data, **kwargs)
         serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
+        data: dict[str, Any] = serializer.validated_data
+        return data
 
-    def paginate(self, queryset, serializer_class, request: Request):
+    def paginate(self, queryset: QuerySet[Any], serializer_class: type[serializers.BaseSerializer[Any]],
+                 request: Request) -> Response:
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 
-def show_once(response):
+def show_once(response: ResponseT) -> ResponseT:
     """Responses that carry a secret must never be stored by a browser or proxy."""
     response["Cache-Control"] = "no-store"
     response["Pragma"] = "no-cache"

@@ -238,6 +238,6 @@ def render_exception(exc: Exception) -> JsonResponse | None:
     return render(error) if error is not None else None
 
 
-def exception_handler(exc: Exception, context: dict) -> JsonResponse | None:
+def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse | None:
     """DRF's EXCEPTION_HANDLER. Unknown exceptions fall through to ``ApiErrorMiddleware`` (500)."""
     return render_exception(exc)

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import overload
 
 from rest_framework import serializers
 
 
+@overload
+def iso(value: datetime) -> str: ...
+@overload
+def iso(value: None) -> None: ...
+@overload
+def iso(value: datetime | None) -> str | None: ...
 def iso(value: datetime | None) -> str | None:
     """ISO 8601 in UTC with a ``Z``, as most APIs write it."""
     if value is None:
@@ -17,7 +24,8 @@ def iso(value: datetime | None) -> str | None:
 class IsoDateTimeField(serializers.DateTimeField):
     """An output date-time written by ``iso()``: the same text in every response, whatever time zone is active."""
 
-    def to_representation(self, value: datetime | None) -> str | None:
+    def to_representation(self, value: datetime) -> str:
+        # Never None here: a serializer writes a None attribute as null without calling its field.
         return iso(value)
 
 

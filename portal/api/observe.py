@@ -27,8 +27,15 @@ REQUEST_ID_HEADER = "X-Request-Id"
 # and most gateways' ids fit; anything else (too long, spaces, quotes) is replaced by one of ours.
 WELL_FORMED_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+=-]{7,127}")
 
+class ObservedHttpRequest(HttpRequest):
+    """An API request as ``ApiRequestIdMiddleware`` leaves it: named by ``request_id``. A type for annotations
+    only; Django still passes a plain ``HttpRequest``."""
+
+    request_id: str
+
+
 # observer(request, response, started_at (Unix seconds), duration (seconds))
-Observer = Callable[[HttpRequest, HttpResponse, float, float], None]
+Observer = Callable[[ObservedHttpRequest, HttpResponse, float, float], None]
 _observers: list[Observer] = []
 
 
@@ -49,7 +56,7 @@ def request_id_for(request: HttpRequest) -> str:
     otherwise a new one. Without a trusted proxy the header comes from the client, who could reuse another
     request's id to muddle the log, so it is ignored."""
     if portal_settings.TRUSTED_PROXY_COUNT > 0:
-        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        incoming: str = request.META.get("HTTP_X_REQUEST_ID", "")
         if incoming and WELL_FORMED_REQUEST_ID.fullmatch(incoming):
             return incoming
     return new_request_id()
@@ -62,7 +69,7 @@ class ApiRequestIdMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: ObservedHttpRequest) -> HttpResponse:
         if not is_api_path(request.path_info):
             return self.get_response(request)
         started_at, started = time.time(), time.perf_counter()

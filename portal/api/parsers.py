@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from itertools import accumulate
-from typing import Any
+from typing import IO, Any
 
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
@@ -72,7 +73,8 @@ class PortalJSONParser(JSONParser):
     ``ParseError`` (400 ``VALIDATION_ERROR``) when it is not valid UTF-8, not JSON, nested deeper than
     ``MAX_DEPTH``, or holds text no database can store."""
 
-    def parse(self, stream, media_type: str | None = None, parser_context: dict | None = None) -> Any:
+    def parse(self, stream: IO[Any] | None, media_type: str | None = None,
+              parser_context: Mapping[str, Any] | None = None) -> Any:
         raw = stream.read() if stream is not None else b""
         try:
             text = raw.decode("utf-8")

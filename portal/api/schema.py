@@ -15,7 +15,7 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent, force_instance
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import Direction, OpenApiResponse
 from rest_framework import serializers
 from rest_framework.permissions import SAFE_METHODS
 
@@ -26,7 +26,7 @@ from portal.api.permissions import required_scopes
 from portal.conf import portal_settings
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(serializers.Serializer[Any]):
     """The body of every error response, whatever the status."""
 
     error = serializers.CharField(help_text="What went wrong, for people.")
@@ -119,7 +119,9 @@ class PortalAutoSchema(AutoSchema):
             statuses.add(404)  # an id in the path, or a list's cursor
         return statuses
 
-    def get_description(self) -> str:
+    # drf-spectacular's own override of DRF's ViewInspector.get_description(path, method) drops the arguments
+    # (and ignores the same error in its source); the stubs still carry DRF's signature.
+    def get_description(self) -> str:  # type: ignore[override]
         method = getattr(self.view, self.method.lower(), None)
         parts = [own_doc(type(self.view)), own_doc(method), scope_note(self.operation_scopes())]
         return "\n\n".join(filter(None, parts))
@@ -127,7 +129,7 @@ class PortalAutoSchema(AutoSchema):
     def get_auth(self) -> list[dict[str, list[str]]]:
         return [] if self.operation_scopes() is None else super().get_auth()
 
-    def get_serializer_name(self, serializer: serializers.Serializer, direction: str) -> str:
+    def get_serializer_name(self, serializer: serializers.Serializer[Any], direction: Direction) -> str:
         name = super().get_serializer_name(serializer, direction)
         for suffix in ("PatchInput", "Input", "Output"):  # "Patched...Request" is added for patch bodies
             if name.endswith(suffix) and name != suffix:
@@ -135,7 +137,7 @@ class PortalAutoSchema(AutoSchema):
         return name
 
     def _map_basic_serializer(self, serializer: Any, direction: str) -> dict[str, Any]:
-        schema = super()._map_basic_serializer(serializer, direction)
+        schema: dict[str, Any] = super()._map_basic_serializer(serializer, direction)
         schema.pop("description", None)
         if description := own_doc(type(force_instance(serializer))):
             schema["description"] = description
@@ -143,12 +145,12 @@ class PortalAutoSchema(AutoSchema):
             schema["additionalProperties"] = False  # unknown fields are a 400, not ignored
         return schema
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Direction = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         for status, response in error_responses(*self.error_statuses()).items():
             responses.setdefault(str(status), self._get_response_for_code(response, str(status), direction=direction))
-        for status, response in responses.items():
-            response["description"] = response.get("description") or HTTPStatus(int(status)).phrase
+        for code, response in responses.items():
+            response["description"] = response.get("description") or HTTPStatus(int(code)).phrase
         return dict(sorted(responses.items()))
 
     def _get_response_headers_for_code(self, status_code: str, direction: str = "response") -> dict[str, Any]:
@@ -184,7 +186,8 @@ class OAuthTokenScheme(OpenApiAuthenticationExtension):
     name = "OAuth2"
 
     def get_security_requirement(self, auto_schema: AutoSchema) -> dict[str, list[str]]:
-        return {self.name: auto_schema.operation_scopes() or []}
+        scopes = auto_schema.operation_scopes() if isinstance(auto_schema, PortalAutoSchema) else None
+        return {self.name: scopes or []}
 
     def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
         base = portal_settings.BASE_URL
@@ -210,7 +213,8 @@ class PortalSessionScheme(OpenApiAuthenticationExtension):
     target_class = "accounts.authentication.PortalSessionAuthentication"
     name: list[str] = []
 
-    def get_security_requirement(self, auto_schema: AutoSchema) -> None:
+    # drf-spectacular's get_auth() skips a None requirement (openapi.py), though its annotation leaves None out.
+    def get_security_requirement(self, auto_schema: AutoSchema) -> None:  # type: ignore[override]
         return None
 
     def get_security_definition(self, auto_schema: AutoSchema) -> list[dict[str, Any]]:

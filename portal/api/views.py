@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from typing import Any, Protocol, cast
 
 from csp.decorators import csp_update
 from django.middleware.csrf import get_token
@@ -8,6 +10,7 @@ from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework import serializers
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -17,14 +20,22 @@ from portal import scopes as scope_registry
 from portal.api.base import PortalAPIView
 from portal.api.fields import iso
 
+
+class _ApiKeyLike(Protocol):
+    """What ``MeView`` shows of an API key (``apikeys.ApiKey``)."""
+
+    public_id: str
+    name: str
+
+
 # The shapes of these three responses, for the OpenAPI document (the views build them directly: they are hot).
 
 
-class HelloOutput(serializers.Serializer):
+class HelloOutput(serializers.Serializer[Any]):
     message = serializers.CharField()
 
 
-class NamedOutput(serializers.Serializer):
+class NamedOutput(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     name = serializers.CharField()
 
@@ -33,22 +44,22 @@ class OrganizationOutput(NamedOutput):
     slug = serializers.CharField()
 
 
-class UserOutput(serializers.Serializer):
+class UserOutput(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     email = serializers.EmailField()
 
 
-class MeApiKeyOutput(serializers.Serializer):
+class MeApiKeyOutput(serializers.Serializer[Any]):
     id = serializers.CharField()
     name = serializers.CharField()
 
 
-class MeClientOutput(serializers.Serializer):
+class MeClientOutput(serializers.Serializer[Any]):
     clientId = serializers.CharField()  # noqa: N815 (the API's own field name)
     name = serializers.CharField()
 
 
-class MeOutput(serializers.Serializer):
+class MeOutput(serializers.Serializer[Any]):
     authType = serializers.ChoiceField(choices=["api_key", "oauth2", "session"])  # noqa: N815
     organization = OrganizationOutput()
     application = NamedOutput(allow_null=True)
@@ -59,17 +70,17 @@ class MeOutput(serializers.Serializer):
     client = MeClientOutput(required=False, help_text="Only when calling with an OAuth access token.")
 
 
-class ScopeOutput(serializers.Serializer):
+class ScopeOutput(serializers.Serializer[Any]):
     name = serializers.CharField()
     description = serializers.CharField()
 
 
-class PresetOutput(serializers.Serializer):
+class PresetOutput(serializers.Serializer[Any]):
     name = serializers.CharField()
     scopes = serializers.ListField(child=serializers.CharField())
 
 
-class ScopesOutput(serializers.Serializer):
+class ScopesOutput(serializers.Serializer[Any]):
     scopes = ScopeOutput(many=True)
     presets = PresetOutput(many=True)
 
@@ -107,12 +118,15 @@ class MeView(PortalAPIView):
             "application": (
                 {"id": caller.application.pk, "name": caller.application.name} if caller.application else None
             ),
-            "user": {"id": caller.user.pk, "email": caller.user.email} if caller.user else None,
+            "user": ({"id": caller.user.pk, "email": getattr(caller.user, caller.user.get_email_field_name())}
+                     if caller.user else None),
             "scopes": sorted(caller.scopes),
             "expiresAt": iso(caller.expires_at),
         }
         if caller.auth_type == "api_key":
-            body["apiKey"] = {"id": caller.credential.public_id, "name": caller.credential.name}
+            # An API key's caller always carries its key (apikeys.authentication), which the core does not import.
+            key = cast(_ApiKeyLike, caller.credential)
+            body["apiKey"] = {"id": key.public_id, "name": key.name}
         if caller.client is not None:
             body["client"] = {"clientId": caller.client.client_id, "name": caller.client.name}
         return Response(body)
@@ -121,7 +135,7 @@ class MeView(PortalAPIView):
 class ScopesView(PortalAPIView):
     """Every scope with its description, and the presets. Public."""
 
-    authentication_classes: list = []
+    authentication_classes: Sequence[type[BaseAuthentication]] = []
     permission_classes = [AllowAny]
 
     @extend_schema(summary="List scopes and presets", responses={200: ScopesOutput})
@@ -136,14 +150,17 @@ class NotFoundView(PortalAPIView):
     """Any path under /api/ that names nothing, a trailing-slash variant included: a JSON 404 to every method,
     counted per client IP and with rate-limit headers like every other API response."""
 
-    authentication_classes: list = []
+    authentication_classes: Sequence[type[BaseAuthentication]] = []
     permission_classes = [AllowAny]
     schema = None  # not an operation of the API
 
-    def get(self, request: Request, *args, **kwargs) -> Response:
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         raise NotFound()
 
-    post = put = patch = delete = head = options = get
+    post = put = patch = delete = head = get
+    # APIView.options takes DRF's Request (its stub ignores the same override of View.options), but mypy checks
+    # an alias against View's HttpRequest signature.
+    options = get  # type: ignore[assignment]
 
 
 class ApiDocsView(SpectacularSwaggerView):
@@ -158,8 +175,8 @@ class ApiDocsView(SpectacularSwaggerView):
 
     @extend_schema(exclude=True)
     @method_decorator(csp_update({"img-src": ["data:"]}))
-    def get(self, request: Request, *args, **kwargs) -> Response:
-        response = super().get(request, *args, **kwargs)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response: Response = super().get(request, *args, **kwargs)
         data = response.data
         response.data["docs_config"] = {
             "schemaUrl": data["schema_url"],

@@ -138,7 +138,7 @@ class RequestLogOutput(serializers.Serializer):
         help_text="The resource server whose gateway asked (`/gateway/auth`); null for the portal's own API.")
 
     def get_apiKeyId(self, entry: RequestLog) -> str | None:  # noqa: N802
-        return entry.api_key.public_id if entry.api_key_id else None
+        return entry.api_key.public_id if entry.api_key is not None else None
 
 
 class RequestLogListView(PortalAPIView):

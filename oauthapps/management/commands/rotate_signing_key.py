@@ -18,4 +18,5 @@ class Command(BaseCommand):
         self.stdout.write(f"kid: {new.kid}")
         for key in retired:
             self.stdout.write(f"retired: {key.kid}")
+            assert key.retired_at is not None  # signing_key_rotate has just retired it
             self.stdout.write(f"published_until: {(key.retired_at + retired_key_lifetime()).isoformat()}")
