@@ -15,7 +15,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: dev test install browser-deps gateway-deps redis-deps
+.PHONY: dev test install browser-deps gateway-deps redis-deps bench-deps
 
 # The background worker and its scheduler (Celery beat) run beside the server, on the embedded broker unless
 # REDIS_URL is set. Ctrl-C stops both: the shell's trap ends the worker whenever the server ends, however it ends.
@@ -68,3 +68,10 @@ redis-deps:
 	@command -v redis-server >/dev/null || { \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server; }
+
+# What bench/ needs besides the virtualenv (run by hand, never by the tests): Debian's wrk loads the servers, nginx
+# is the gateway benchmark's proxy; the peers (drf-api-key, django-oauth-toolkit's own classes) the bench installs itself.
+bench-deps: install gateway-deps
+	@command -v wrk >/dev/null || { \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; }
