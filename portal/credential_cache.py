@@ -171,6 +171,14 @@ class Tracker:
                 self.reset(failed=True)
                 raise
 
+    def forget(self, keys: Sequence[str]) -> None:
+        """Drop the kept values of ``keys`` now. Redis's invalidation of a write reaches the tracking socket a little
+        after the writer's reply, so a process that wrote a key itself must not wait for it: its very next request
+        reads the key again."""
+        with self.lock:
+            for key in keys:
+                self.values.pop(key, None)
+
     def reset(self, *, failed: bool = False) -> None:
         for connection in self.connections.values():
             try:
@@ -261,10 +269,11 @@ class CredentialCache:
     def bump(self, deps: Sequence[str]) -> None:
         generation = f"{time.time():.3f}:{secrets.token_hex(8)}".encode()
         seconds = portal_settings.CREDENTIAL_CACHE_SECONDS + BLOCK_SECONDS + GENERATION_EXTRA_SECONDS
+        keys = [self.generation_key(dep) for dep in deps]
         try:
             pipe = self.handle.client.pipeline(transaction=False)
-            for dep in deps:
-                pipe.set(self.generation_key(dep), generation, ex=seconds)
+            for key in keys:
+                pipe.set(key, generation, ex=seconds)
             pipe.execute()
         except Exception as exc:
             # Kinds only: a token's dependency is named by its checksum, which has no place in a log.
@@ -273,6 +282,8 @@ class CredentialCache:
                 "within %s seconds", ", ".join(sorted({dep.split(":", 1)[0] for dep in deps})), type(exc).__name__,
                 portal_settings.CREDENTIAL_CACHE_SECONDS,
             )
+        finally:
+            self.tracker.forget(keys)  # this process's own change holds at its next request, pushed or not yet
 
 
 def credential_cache() -> CredentialCache | None:
