@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from apikeys import services
-from apikeys.models import ApiKey, KeyStatus
+from apikeys.models import ApiKey, ApiKeyQuerySet, KeyStatus
 from applications.forms import ApplicationChoiceField
 from applications.models import Application
 from portal import scopes as scope_registry
@@ -37,8 +37,10 @@ class KeyStatusFilter(admin.SimpleListFilter):
         return list(KeyStatus.choices)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> QuerySet[ApiKey]:
-        if self.value() in KeyStatus.values:
-            return queryset.with_status(self.value())
+        status = self.value()
+        if status is not None and status in KeyStatus.values:
+            assert isinstance(queryset, ApiKeyQuerySet)  # the admin's rows come from ApiKey.objects
+            return queryset.with_status(status)
         return queryset
 
 
@@ -66,8 +68,10 @@ class ApiKeyAddForm(forms.Form):
         # Read when the form is made: a site's own scopes and presets come from settings.
         presets = scope_registry.presets()
         preset_choices = [(name, f"{name} ({', '.join(values)})") for name, values in presets.items()]
-        self.fields["scope_preset"].choices = [("", "---------"), *preset_choices]
-        self.fields["scopes"].choices = [(name, f"{name} — {text}") for name, text in scope_registry.registry().items()]
+        scope_preset, scopes = self.fields["scope_preset"], self.fields["scopes"]
+        assert isinstance(scope_preset, forms.ChoiceField) and isinstance(scopes, forms.ChoiceField)  # declared above
+        scope_preset.choices = [("", "---------"), *preset_choices]
+        scopes.choices = [(name, f"{name} — {text}") for name, text in scope_registry.registry().items()]
         self.fields["expires_in_days"].initial = portal_settings.KEY_DEFAULT_EXPIRY_DAYS
 
 

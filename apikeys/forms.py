@@ -63,7 +63,11 @@ class ApiKeyCreateForm(forms.Form):
         # What the role may grant and the organization's policy allows (section 19): only that is offered.
         grantable = set(role_ceiling(role)) - set(policy.disallowed(registry))
 
-        self.fields["scope_preset"].choices = [
+        scope_preset, scopes, expires_in_days = (self.fields[name] for name in ("scope_preset", "scopes",
+                                                                                  "expires_in_days"))
+        assert isinstance(scope_preset, forms.ChoiceField) and isinstance(scopes, forms.ChoiceField)  # declared above
+        assert isinstance(expires_in_days, forms.ChoiceField)  # declared above
+        scope_preset.choices = [
             *((name, _preset_label(name, values)) for name, values in presets.items()),
             (CUSTOM_PRESET, "Custom: choose scopes below"),
         ]
@@ -73,7 +77,7 @@ class ApiKeyCreateForm(forms.Form):
         ]
         offered = [name for name, _label in self.fields["scope_preset"].widget.choices]
         self.fields["scope_preset"].initial = "READ_ONLY" if "READ_ONLY" in offered else offered[0]
-        self.fields["scopes"].choices = [(name, f"{name} — {text}") for name, text in registry.items()]
+        scopes.choices = [(name, f"{name} — {text}") for name, text in registry.items()]
         # OpenID Connect's scopes describe a person signing in; a key acts for no one, so they are not offered.
         self.fields["scopes"].widget.choices = [
             (name, f"{name} — {text}") for name, text in registry.items()
@@ -97,7 +101,7 @@ class ApiKeyCreateForm(forms.Form):
             self.fields["allowed_ips"].help_text = (
                 "This organization's policy requires live keys to list the addresses they are used from. "
                 + self.fields["allowed_ips"].help_text)
-        self.fields["expires_in_days"].choices = expiry
+        expires_in_days.choices = expiry
         default = str(portal_settings.KEY_DEFAULT_EXPIRY_DAYS)
         self.fields["expires_in_days"].initial = default if default in dict(expiry) else expiry[0][0]
 
@@ -112,7 +116,8 @@ class ApiKeyCreateForm(forms.Form):
         return None if value == NO_EXPIRY else int(value)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("scope_preset") == CUSTOM_PRESET and not cleaned.get("scopes"):
             self.add_error("scopes", "Choose at least one scope, or pick a preset.")
         return cleaned
@@ -155,7 +160,9 @@ class ApiKeyRotateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["name"].help_text = f"Empty: “{default_name}”."
         maximum = portal_settings.KEY_ROTATION_MAX_GRACE_HOURS
-        self.fields["grace_period_hours"].choices = [(h, label) for h, label in GRACE_CHOICES_HOURS if h <= maximum]
+        grace_period_hours = self.fields["grace_period_hours"]
+        assert isinstance(grace_period_hours, forms.ChoiceField)  # declared above
+        grace_period_hours.choices = [(h, label) for h, label in GRACE_CHOICES_HOURS if h <= maximum]
         self.fields["grace_period_hours"].initial = portal_settings.KEY_ROTATION_GRACE_HOURS
 
     def service_arguments(self) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.roles import Role, can_manage_credentials
 from accounts.selectors import OrgAccess, access_organization_by_slug, organization_member_user_ids
 from accounts.verification import email_verified
@@ -53,7 +54,7 @@ def show_new_key(request: HttpRequest, access: OrgAccess, key: ApiKey, plaintext
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def key_create(request: HttpRequest, slug: str, app_id: int) -> HttpResponse:
+def key_create(request: AuthenticatedHttpRequest, slug: str, app_id: int) -> HttpResponse:
     """Every member may make a key, within what their role may grant; the service enforces that ceiling."""
     access = access_organization_by_slug(request.user, slug)
     application = access_application_by_id(access.organization, app_id)
@@ -78,7 +79,7 @@ def key_create(request: HttpRequest, slug: str, app_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "HEAD"])
-def key_list(request: HttpRequest, slug: str) -> HttpResponse:
+def key_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """Every key of the organization, searched and filtered; every member may read it."""
     access = access_organization_by_slug(request.user, slug)
     form = ApiKeyFilterForm(request.GET, organization=access.organization)
@@ -99,7 +100,7 @@ def key_list(request: HttpRequest, slug: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "HEAD"])
-def key_created(request: HttpRequest, slug: str) -> HttpResponse:
+def key_created(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """The one page that shows a new key. A reload finds nothing and says so (410 Gone)."""
     access = access_organization_by_slug(request.user, slug)
     return show_once_page(
@@ -114,7 +115,7 @@ def key_created(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "HEAD"])
-def key_detail(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
+def key_detail(request: AuthenticatedHttpRequest, slug: str, public_id: str) -> HttpResponse:
     """Everything a key holds but its secret, its history and its usage. Every member may read it."""
     access = access_organization_by_slug(request.user, slug)
     key = access_api_key_by_id(access.organization, public_id)
@@ -131,7 +132,7 @@ def key_detail(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def key_revoke(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
+def key_revoke(request: AuthenticatedHttpRequest, slug: str, public_id: str) -> HttpResponse:
     access = access_organization_by_slug(request.user, slug, min_role=Role.DEVELOPER)
     key = access_api_key_by_id(access.organization, public_id)
     if request.method == "POST":
@@ -147,7 +148,7 @@ def key_revoke(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def key_rotate(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
+def key_rotate(request: AuthenticatedHttpRequest, slug: str, public_id: str) -> HttpResponse:
     access = access_organization_by_slug(request.user, slug, min_role=Role.DEVELOPER)
     key = access_api_key_by_id(access.organization, public_id)
     form = ApiKeyRotateForm(posted_data(request), default_name=rotated_name(key.name, timezone.now().date()))
@@ -167,7 +168,7 @@ def key_rotate(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def key_keep(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
+def key_keep(request: AuthenticatedHttpRequest, slug: str, public_id: str) -> HttpResponse:
     """Asks first (GET), then ends a rotation whose replacement failed: the old key goes back to how it was."""
     access = access_organization_by_slug(request.user, slug, min_role=Role.DEVELOPER)
     key = access_api_key_by_id(access.organization, public_id)

@@ -22,7 +22,8 @@ class ApplicationForm(forms.ModelForm):
         fields = ("organization", "name", "description")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         organization = cleaned.get("organization") or getattr(self.instance, "organization", None)
         name = (cleaned.get("name") or "").strip()
         # The service refuses a duplicate name in any letter case; say so in the form, not with an error page.

@@ -40,12 +40,15 @@ class AuditFilterForm(ListFilterForm):
 
     def __init__(self, data: QueryDict, *, organization: Model, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
-        self.fields["actor"].choices = [("", "Anyone"), *(
+        actor_field, action_field, type_field = (self.fields[name] for name in ("actor", "action", "target_type"))
+        assert isinstance(actor_field, forms.ChoiceField) and isinstance(action_field, forms.ChoiceField)  # declared
+        assert isinstance(type_field, forms.ChoiceField)  # declared above
+        actor_field.choices = [("", "Anyone"), *(
             (f"{kind}:{identifier}", label) for kind, identifier, label in organization_audit_actors(organization)
         ), (SYSTEM_ACTOR, "The system")]
         actions = organization_audit_actions(organization)
-        self.fields["action"].choices = [("", "All actions"), *((action, action) for action in actions)]
-        self.fields["target_type"].choices = [("", "Any object"), *(
+        action_field.choices = [("", "All actions"), *((action, action) for action in actions)]
+        type_field.choices = [("", "Any object"), *(
             (t, t.replace("_", " ")) for t in organization_audit_target_types(organization)
         )]
 
@@ -65,7 +68,8 @@ class AuditFilterForm(ListFilterForm):
         return _day_start(day + timedelta(days=1)) if day and day < date.max else None
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         since, until = cleaned.get("since"), cleaned.get("until")
         if since and until and until <= since:
             self.add_error("until", "The “To” day is before the “From” day.")

@@ -7,11 +7,12 @@ services record their events in the same transaction), so it cannot reach the or
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.selectors import access_organization_by_slug
 from audit.export import audit_csv_rows
 from audit.filters import AuditFilterForm
@@ -24,7 +25,7 @@ PAGE_SIZE = 50
 
 @login_required
 @require_http_methods(["GET", "HEAD"])
-def org_audit(request: HttpRequest, slug: str) -> HttpResponse:
+def org_audit(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse | StreamingHttpResponse:
     if request.GET.get("format") == "csv":
         return org_audit_export(request, slug)
     access = access_organization_by_slug(request.user, slug)
@@ -37,7 +38,7 @@ def org_audit(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "HEAD"])
-def org_audit_export(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+def org_audit_export(request: AuthenticatedHttpRequest, slug: str) -> StreamingHttpResponse:
     """The events the page's filters choose, as CSV, streamed row by row however long the log is. The export
     itself is audited (who took a copy of the log, with which filters)."""
     access = access_organization_by_slug(request.user, slug)

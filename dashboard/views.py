@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.memberships.services import SESSION_CURRENT_ORG, membership_remove
 from accounts.roles import Role, can_manage_credentials
 from accounts.selectors import (
@@ -60,7 +61,7 @@ def _render_overview(request: HttpRequest, access: OrgAccess) -> HttpResponse:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The overview of the organization last visited, or of the user's first one; one that requires a second factor
     the person lacks gives way to the next (so that the page asking for it can lead back here)."""
     memberships = list(user_memberships(request.user))
@@ -76,11 +77,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             refused = refused or error
             continue
         return _render_overview(request, access)
+    assert refused is not None  # there is a membership, and each one was refused
     raise refused
 
 
 @login_required
-def org_overview(request: HttpRequest, slug: str) -> HttpResponse:
+def org_overview(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     access = access_organization_by_slug(request.user, slug)
     request.session[SESSION_CURRENT_ORG] = access.organization.slug
     return _render_overview(request, access)
@@ -91,7 +93,7 @@ def org_overview(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def member_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
+def member_remove(request: AuthenticatedHttpRequest, slug: str, membership_id: int) -> HttpResponse:
     """Remove a member, or leave the organization when the membership is your own. The page asks first and lists
     the keys and OAuth clients the member made, with one choice to revoke them all in the same step."""
     access = access_organization_by_slug(request.user, slug)
@@ -125,7 +127,7 @@ def member_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpRe
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def app_detail(request: HttpRequest, slug: str, app_id: int) -> HttpResponse:
+def app_detail(request: AuthenticatedHttpRequest, slug: str, app_id: int) -> HttpResponse:
     """One application, its keys and its OAuth clients; a POST changes its name and description (developers and
     up)."""
     access = access_organization_to_read_or_change(request, slug)
@@ -155,7 +157,7 @@ def app_detail(request: HttpRequest, slug: str, app_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def app_delete(request: HttpRequest, slug: str, app_id: int) -> HttpResponse:
+def app_delete(request: AuthenticatedHttpRequest, slug: str, app_id: int) -> HttpResponse:
     """Confirm, then delete an application; the service revokes its keys first."""
     access = access_organization_by_slug(request.user, slug, min_role=Role.DEVELOPER)
     application = access_application_by_id(access.organization, app_id)
@@ -170,7 +172,7 @@ def app_delete(request: HttpRequest, slug: str, app_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def quick_start(request: HttpRequest, slug: str) -> HttpResponse:
+def quick_start(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """The overview's one button: the Default application and a test key, straight to the key's show-once page."""
     access = access_organization_by_slug(request.user, slug, min_role=Role.DEVELOPER)
     try:

@@ -10,7 +10,7 @@ staff user.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import oauth2_provider.admin  # noqa: F401  (DOT's registrations must exist before they are replaced)
 from django import forms
@@ -38,7 +38,7 @@ from oauthapps.server import GRANT_TYPES
 from oauthapps.services.clients import oauth_client_create, oauth_client_delete, oauth_client_rotate_secret
 from oauthapps.services.tokens import oauth_access_tokens_revoke, oauth_tokens_revoke
 from portal import scopes as scope_registry
-from portal.admin import ShowOnceAddMixin, staff_caller
+from portal.admin import ShowOnceAddMixin, staff_caller, staff_user
 from portal.callers import Caller
 from portal.showonce import public_base_url, stash_secret
 
@@ -54,7 +54,15 @@ for _model in (get_application_model(), AccessToken, RefreshToken, Grant, IDToke
         pass
 
 
-class ReadOnlyObjectMixin:
+if TYPE_CHECKING:
+    # The mixin below is only ever mixed into a ModelAdmin, whose permission methods it extends (for mypy alone:
+    # ModelAdmin takes no type parameter at run time).
+    _ModelAdmin = admin.ModelAdmin[Any]
+else:
+    _ModelAdmin = object
+
+
+class ReadOnlyObjectMixin(_ModelAdmin):
     """Rows the OAuth flows write: staff read them and act through actions, never edit or add them.
 
     ``has_change_permission`` stays true without an object so the changelist's actions are offered.
@@ -98,8 +106,10 @@ class OAuthClientAddForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["allowed_scopes"].choices = [(name, f"{name} — {text}")
-                                                 for name, text in scope_registry.registry().items()]
+        allowed_scopes = self.fields["allowed_scopes"]
+        assert isinstance(allowed_scopes, forms.ChoiceField)  # declared above
+        allowed_scopes.choices = [(name, f"{name} — {text}")
+                                  for name, text in scope_registry.registry().items()]
 
 
 @admin.register(OAuthClient)
@@ -218,7 +228,8 @@ class AccessTokenAdmin(ReadOnlyObjectMixin, admin.ModelAdmin):
 
     @admin.action(description="Revoke selected tokens", permissions=["change"])
     def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        revoked, refreshed = oauth_access_tokens_revoke(caller=Caller.system(actor=request.user), tokens=queryset)
+        revoked, refreshed = oauth_access_tokens_revoke(caller=Caller.system(actor=staff_user(request)),
+                                                        tokens=queryset)
         self.message_user(request, f"Revoked {revoked} access token(s) and {refreshed} refresh token(s).",
                           messages.SUCCESS)
 
@@ -242,7 +253,7 @@ class RefreshTokenAdmin(ReadOnlyObjectMixin, admin.ModelAdmin):
 
     @admin.action(description="Revoke selected tokens", permissions=["change"])
     def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        revoked = oauth_tokens_revoke(caller=Caller.system(actor=request.user),
+        revoked = oauth_tokens_revoke(caller=Caller.system(actor=staff_user(request)),
                                       tokens=queryset.filter(revoked__isnull=True))
         self.message_user(request, f"Revoked {revoked} refresh token(s) and their access tokens.", messages.SUCCESS)
 

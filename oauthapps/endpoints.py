@@ -45,8 +45,10 @@ class ConsentView(AuthorizationView):
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         # Never skip the consent page on a previous approval: the organization must be chosen every time.
         if "approval_prompt" in request.GET:
-            request.GET = request.GET.copy()
-            request.GET.pop("approval_prompt")
+            query = request.GET.copy()
+            query.pop("approval_prompt")
+            # django-stubs types GET as read-only; a view may replace it (WSGIRequest.GET is a cached property).
+            request.GET = query  # type: ignore[assignment]
         return super().get(request, *args, **kwargs)
 
     def handle_no_permission(self) -> HttpResponse:
@@ -95,7 +97,8 @@ class ConsentView(AuthorizationView):
         if application is not None and not context.get("error"):
             sources = redirect_uri_sources(application.redirect_uris.split())
             # django-csp's public way to change one response's policy is its view decorator.
-            response = csp_update({"form-action": sources})(lambda: response)()
+            rendered = response
+            response = csp_update({"form-action": sources})(lambda _request: rendered)(self.request)
         return response
 
     def form_valid(self, form):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar
+
 from django.apps import apps as django_apps
 from django.conf import settings
 from django.db import models
@@ -44,6 +46,11 @@ class OAuthClient(AbstractApplication):
     )
 
     objects = ApplicationManager()
+    if TYPE_CHECKING:
+        # django-oauth-toolkit ships no types, so its AbstractApplication (and with it this model's managers)
+        # is Any to the stubs' plugin, which then cannot give the reverse relations to this model
+        # (``organization.oauth_clients``, ``application.oauth_clients``) a manager.
+        _default_manager: ClassVar[models.Manager[OAuthClient]]
 
     audit_actor_type = "oauth_client"
 

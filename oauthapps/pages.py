@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from oauth2_provider.models import AccessToken, RefreshToken
 from oauth2_provider.settings import oauth2_settings
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.roles import Role, can_manage_credentials
 from accounts.selectors import OrgAccess, access_organization_by_slug, organization_member_user_ids
 from applications.selectors import access_application_by_id
@@ -76,7 +77,7 @@ def _show_once(request: HttpRequest, access: OrgAccess, client: OAuthClient, sec
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def client_create(request: HttpRequest, slug: str, app_id: int) -> HttpResponse:
+def client_create(request: AuthenticatedHttpRequest, slug: str, app_id: int) -> HttpResponse:
     """Register a client under an application (developers and up), within what the person's role may grant."""
     access = access_organization_by_slug(request.user, slug, min_role=Role.DEVELOPER)
     application = access_application_by_id(access.organization, app_id)
@@ -111,7 +112,7 @@ def _render_detail(request: HttpRequest, access: OrgAccess, client: OAuthClient,
 
 @login_required
 @require_http_methods(["GET", "HEAD"])
-def client_list(request: HttpRequest, slug: str) -> HttpResponse:
+def client_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """Every OAuth client of the organization, searched and filtered; every member may read it."""
     access = access_organization_by_slug(request.user, slug)
     form = OAuthClientFilterForm(request.GET, organization=access.organization)
@@ -124,7 +125,7 @@ def client_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "HEAD"])
-def client_detail(request: HttpRequest, slug: str, client_pk: int) -> HttpResponse:
+def client_detail(request: AuthenticatedHttpRequest, slug: str, client_pk: int) -> HttpResponse:
     """One client; every member reads it, developers and up also see the edit form."""
     access = access_organization_by_slug(request.user, slug)
     client = access_oauth_client_by_id(access.organization, client_pk)
@@ -135,7 +136,7 @@ def client_detail(request: HttpRequest, slug: str, client_pk: int) -> HttpRespon
 
 @login_required
 @require_POST
-def client_edit(request: HttpRequest, slug: str, client_pk: int) -> HttpResponse:
+def client_edit(request: AuthenticatedHttpRequest, slug: str, client_pk: int) -> HttpResponse:
     """Change a client's name, grants, redirect URIs, scopes or rate limit; errors show on its page."""
     access = access_organization_by_slug(request.user, slug, min_role=Role.DEVELOPER)
     client = access_oauth_client_by_id(access.organization, client_pk)
@@ -156,7 +157,7 @@ def client_edit(request: HttpRequest, slug: str, client_pk: int) -> HttpResponse
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def client_rotate(request: HttpRequest, slug: str, client_pk: int) -> HttpResponse:
+def client_rotate(request: AuthenticatedHttpRequest, slug: str, client_pk: int) -> HttpResponse:
     """Confirm, then replace the client secret; the new one is shown once and the old one stops at once."""
     access = access_organization_by_slug(request.user, slug, min_role=Role.DEVELOPER)
     client = access_oauth_client_by_id(access.organization, client_pk)
@@ -174,7 +175,7 @@ def client_rotate(request: HttpRequest, slug: str, client_pk: int) -> HttpRespon
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def client_delete(request: HttpRequest, slug: str, client_pk: int) -> HttpResponse:
+def client_delete(request: AuthenticatedHttpRequest, slug: str, client_pk: int) -> HttpResponse:
     """Confirm, then delete a client; its tokens go with it and fail at once."""
     access = access_organization_by_slug(request.user, slug, min_role=Role.DEVELOPER)
     client = access_oauth_client_by_id(access.organization, client_pk)
@@ -188,7 +189,7 @@ def client_delete(request: HttpRequest, slug: str, client_pk: int) -> HttpRespon
 @never_cache
 @login_required
 @require_http_methods(["GET", "HEAD"])
-def client_secret_shown(request: HttpRequest, slug: str) -> HttpResponse:
+def client_secret_shown(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """The one page that shows a new client secret. A reload finds nothing and says so (410 Gone)."""
     access = access_organization_by_slug(request.user, slug)
     return show_once_page(
@@ -253,19 +254,24 @@ def user_authorized_clients(user: Any) -> list[AuthorizedClient]:
     for client_pk, scope, organization, created in sorted(rows, key=lambda row: row[3]):
         if client_pk in listed:
             listed[client_pk].add(scope, organization, created)
-    return sorted(listed.values(), key=lambda item: item.last_granted, reverse=True)
+    return sorted(listed.values(), key=_last_granted, reverse=True)
+
+
+def _last_granted(item: AuthorizedClient) -> datetime:
+    assert item.last_granted is not None  # a client is listed for its token rows, and each row was added
+    return item.last_granted
 
 
 @never_cache
 @login_required
 @require_http_methods(["GET", "HEAD"])
-def authorized_apps(request: HttpRequest) -> HttpResponse:
+def authorized_apps(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "oauthapps/authorized_apps.html", {"authorized": user_authorized_clients(request.user)})
 
 
 @login_required
 @require_POST
-def authorized_app_revoke(request: HttpRequest, client_pk: int) -> HttpResponse:
+def authorized_app_revoke(request: AuthenticatedHttpRequest, client_pk: int) -> HttpResponse:
     """Withdraw a client's access to the signed-in person: every token it holds for them stops working."""
     access, refresh = _live_tokens(request.user)
     client = (

@@ -35,13 +35,18 @@ else:
     _PendingMailModelAdmin = admin.ModelAdmin
 
 
+def staff_user(request: HttpRequest) -> AbstractBaseUser:
+    """The signed-in staff member behind an admin request (the admin site lets no one else in)."""
+    user = request.user
+    if not isinstance(user, AbstractBaseUser):
+        raise PermissionDenied
+    return user
+
+
 def staff_caller(owned: Any, request: HttpRequest) -> Caller:
     """Staff act on what an organization owns (``owned.organization``) with every scope, audited under their own
     name."""
-    user = request.user
-    if not isinstance(user, AbstractBaseUser):  # the admin site lets only signed-in staff in
-        raise PermissionDenied
-    return Caller.system(owned.organization, actor=user)
+    return Caller.system(owned.organization, actor=staff_user(request))
 
 
 def adopt_created(obj: models.Model, created: models.Model, *fields: str) -> None:

@@ -24,7 +24,8 @@ class ListFilterForm(forms.Form):
     """The form above a list, always bound (to ``request.GET``). Subclasses add their filters as optional fields
     and may rewrite what was typed in :meth:`normalize_query`."""
 
-    q = forms.CharField(label="Search", required=False, max_length=200)
+    # A subclass without a search box sets it to None (Django's way of removing a declared field).
+    q: forms.CharField | None = forms.CharField(label="Search", required=False, max_length=200)
 
     def __init__(self, data: QueryDict, **kwargs: Any) -> None:
         data = data.copy()

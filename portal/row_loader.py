@@ -8,10 +8,12 @@ import functools
 import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connection, models
 from django.utils.dateparse import parse_datetime
+
+M = TypeVar("M", bound=models.Model)
 
 
 def fetch_row(sql: str, params: list[Any], columns: Iterable[str]) -> dict[str, Any] | None:
@@ -62,7 +64,7 @@ def _loader(model: type[models.Model], attnames: tuple[str, ...]) -> tuple[list[
     return [f.attname for f in fields], [(f.attname, _converter(f)) for f in fields]
 
 
-def model_from_row(model: type[models.Model], row: dict[str, Any]) -> models.Model:
+def model_from_row(model: type[M], row: dict[str, Any]) -> M:
     """An instance as the ORM would load it: the fields named in ``row`` (by attname) are set, the others are
     deferred (loaded on access), and a later ``save()`` writes only what was loaded."""
     names, converters = _loader(model, tuple(row))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib import admin
 from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
@@ -13,6 +14,17 @@ from django.utils.html import format_html, format_html_join
 
 from usage.models import Granularity, OrganizationUsage, UsageCount
 from usage.selectors import chart_buckets
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _Totals(TypedDict):
+    """What ``OrganizationUsageAdmin.get_queryset`` annotates each organization with."""
+
+    requests_24h: int
+    requests_30d: int
+    errors_30d: int
 
 REQUESTS = F("success") + F("client_errors") + F("rate_limited") + F("server_errors")
 ERRORS = F("client_errors") + F("rate_limited") + F("server_errors")
@@ -50,15 +62,15 @@ class OrganizationUsageAdmin(admin.ModelAdmin):
         return False
 
     @admin.display(description="requests, 24 hours", ordering="requests_24h")
-    def requests_24h(self, obj: OrganizationUsage) -> int:
+    def requests_24h(self, obj: WithAnnotations[OrganizationUsage, _Totals]) -> int:
         return obj.requests_24h
 
     @admin.display(description="requests, 30 days", ordering="requests_30d")
-    def requests_30d(self, obj: OrganizationUsage) -> int:
+    def requests_30d(self, obj: WithAnnotations[OrganizationUsage, _Totals]) -> int:
         return obj.requests_30d
 
     @admin.display(description="errors and 429s, 30 days", ordering="errors_30d")
-    def errors_30d(self, obj: OrganizationUsage) -> int:
+    def errors_30d(self, obj: WithAnnotations[OrganizationUsage, _Totals]) -> int:
         return obj.errors_30d
 
     @admin.display(description="last 30 days")

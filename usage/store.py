@@ -18,13 +18,14 @@ import ipaddress
 import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.db import connection, transaction
 from oauth2_provider.models import get_application_model
 
 from apikeys.models import ApiKey
 from portal.request_redis import Client, request_redis
-from usage.models import BUCKET_SECONDS, RequestLog, UsageCount
+from usage.models import BUCKET_SECONDS, Granularity, RequestLog, UsageCount
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +74,8 @@ def roll_up(counts: dict[Bucket, list[int]]) -> dict[Row, list[int]]:
     """Each minute's counts added to its minute, hour and day buckets."""
     rows: dict[Row, list[int]] = {}
     for (organization_id, application_id, key_pk, client_pk, minute), values in counts.items():
-        for granularity, seconds in BUCKET_SECONDS.items():
+        for granularity in Granularity:
+            seconds = BUCKET_SECONDS[granularity]
             row = (granularity.value, minute - minute % seconds, organization_id, application_id, key_pk, client_pk)
             total = rows.get(row)
             if total is None:
@@ -153,7 +155,7 @@ def write_counts(rows: dict[Row, list[int]]) -> None:
     keys, clients = _existing_credentials({r[4] for r in rows if r[4] is not None},
                                           {r[5] for r in rows if r[5] is not None})
     moment = _datetime_param()
-    by_kind: dict[str, list[list]] = {"api_key_id": [], "oauth_client_id": []}
+    by_kind: dict[str, list[list[Any]]] = {"api_key_id": [], "oauth_client_id": []}
     for (granularity, start, organization_id, application_id, key_pk, client_pk), values in rows.items():
         if (key_pk is not None and key_pk not in keys) or (client_pk is not None and client_pk not in clients):
             continue
@@ -161,9 +163,9 @@ def write_counts(rows: dict[Row, list[int]]) -> None:
                   client_pk, *values]
         by_kind["api_key_id" if key_pk is not None else "oauth_client_id"].append(params)
     with transaction.atomic(), connection.cursor() as cursor:
-        for column, params in by_kind.items():
-            for offset in range(0, len(params), CHUNK):
-                chunk = params[offset:offset + CHUNK]
+        for column, rows_of_kind in by_kind.items():
+            for offset in range(0, len(rows_of_kind), CHUNK):
+                chunk = rows_of_kind[offset:offset + CHUNK]
                 cursor.execute(_upsert_sql(column, len(chunk)), [value for row in chunk for value in row])
 
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
+from django.db.models.options import Options
 
 from portal import outboxes
 from portal.events import Event
@@ -32,17 +33,26 @@ from webhooks.models import WebhookEndpoint, WebhookEvent
 _EVENT_COLUMNS = ("event_id", "organization_id", "type", "data", "created_at")
 
 
+def _column(meta: Options[Any], name: str) -> tuple[models.Field[Any, Any], str]:
+    """A concrete field of the model and its column (only relations without a column of their own lack one)."""
+    field = meta.get_field(name)
+    assert isinstance(field, models.Field) and field.column is not None  # every name below is a concrete field
+    return field, field.column
+
+
 @functools.cache
 def _statements() -> tuple[str, str, list[Any]]:
     """The two statements, made once from the models' own table and column names (no input goes into them)."""
     quote = connection.ops.quote_name
     endpoints = WebhookEndpoint._meta
     table, types, organization, enabled = (quote(name) for name in (
-        endpoints.db_table, *(endpoints.get_field(f).column for f in ("event_types", "organization", "enabled"))))
+        endpoints.db_table, *(_column(endpoints, f)[1] for f in ("event_types", "organization", "enabled"))))
     wanted = f"SELECT {types} FROM {table} WHERE {organization} = %s AND {enabled} = %s"  # noqa: S608 (names)
     events = WebhookEvent._meta
-    fields = [events.get_field(name) for name in _EVENT_COLUMNS]
-    columns, values = ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
+    fields_and_columns = [_column(events, name) for name in _EVENT_COLUMNS]
+    fields = [field for field, _column_name in fields_and_columns]
+    columns = ", ".join(quote(column) for _field, column in fields_and_columns)
+    values = ", ".join(["%s"] * len(fields))
     insert = f"INSERT INTO {quote(events.db_table)} ({columns}) VALUES ({values})"  # noqa: S608 (names)
     return wanted, insert, fields
 

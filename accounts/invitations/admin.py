@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.invitations.services import invitation_create, invitation_revoke
 from accounts.models import Invitation
-from portal.admin import adopt_created
+from portal.admin import adopt_created, staff_user
 from portal.callers import Caller
 
 # --- Invitations -------------------------------------------------------------------------------------------
@@ -47,7 +47,8 @@ class InvitationAddForm(forms.ModelForm):
         fields = ("organization", "email", "role")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         organization, email = cleaned.get("organization"), cleaned.get("email")
         # The service refuses this too; checking here shows it in the form instead of failing the request.
         if organization and email and organization.memberships.filter(user__email__iexact=email.strip()).exists():
@@ -87,7 +88,7 @@ class InvitationAdmin(admin.ModelAdmin):
         if change:
             return
         invitation, _token = invitation_create(
-            caller=Caller.system(form.cleaned_data["organization"], request.user),
+            caller=Caller.system(form.cleaned_data["organization"], staff_user(request)),
             email=form.cleaned_data["email"],
             role=form.cleaned_data["role"],
         )
@@ -107,6 +108,6 @@ class InvitationAdmin(admin.ModelAdmin):
             if not invitation.is_pending:
                 continue
             invitation_revoke(
-                caller=Caller.system(invitation.organization, request.user), invitation=invitation)
+                caller=Caller.system(invitation.organization, staff_user(request)), invitation=invitation)
             revoked += 1
         self.message_user(request, f"Revoked {revoked} invitation(s).", messages.SUCCESS)

@@ -16,6 +16,7 @@ from accounts.forms import (
     InvitationForm,
     InvitationSignupForm,
 )
+from accounts.http import AuthenticatedHttpRequest
 from accounts.invitations.services import invitation_accept, invitation_by_token, invitation_create, invitation_revoke
 from accounts.memberships.services import SESSION_CURRENT_ORG
 from accounts.memberships.views import assignable_roles, render_members
@@ -34,7 +35,7 @@ MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 @require_POST
 @login_required
-def invitation_create_view(request: HttpRequest, slug: str) -> HttpResponse:
+def invitation_create_view(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     access = access_organization_by_slug(request.user, slug, min_role=Role.ADMIN)
     form = InvitationForm(request.POST, assignable_roles=assignable_roles(access))
     if form.is_valid():
@@ -51,7 +52,7 @@ def invitation_create_view(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def invitation_revoke_view(request: HttpRequest, slug: str, invitation_id: int) -> HttpResponse:
+def invitation_revoke_view(request: AuthenticatedHttpRequest, slug: str, invitation_id: int) -> HttpResponse:
     access = access_organization_by_slug(request.user, slug, min_role=Role.ADMIN)
     invitation = access_invitation_by_id(access, invitation_id)
     try:
@@ -94,7 +95,7 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponseBase
                                                                           fixed_email=invitation.email)
     error = None
     if request.method == "POST":
-        if email_matches:
+        if email_matches and user.is_authenticated:  # a matching address means a signed-in person
             try:
                 return _accepted(request, invitation_accept(caller=Caller.for_person(user), token=token))
             except ValidationError as exc:

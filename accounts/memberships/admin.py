@@ -7,7 +7,7 @@ who may grant which role) and the audit rows stay in the services, with the staf
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
@@ -19,6 +19,7 @@ from accounts.memberships.services import LAST_OWNER_MESSAGE, membership_change_
 from accounts.models import Membership
 from accounts.roles import Role
 from accounts.selectors import owner_count
+from portal.admin import staff_user
 from portal.callers import Caller
 
 
@@ -32,7 +33,7 @@ class MembershipInline(admin.TabularInline):
     """Memberships shown read-only on a user's or an organization's page; they change through the services."""
 
     model = Membership
-    readonly_fields: tuple[str, ...] = ()
+    readonly_fields: ClassVar[tuple[str, ...]] = ()
     extra = 0
     can_delete = False
     show_change_link = True
@@ -84,7 +85,7 @@ class MembershipAdmin(admin.ModelAdmin):
         if "role" not in form.changed_data:
             return
         membership_change_role(
-            caller=Caller.system(obj.organization, request.user),
+            caller=Caller.system(obj.organization, staff_user(request)),
             membership=obj,
             role=form.cleaned_data["role"],
         )
@@ -95,7 +96,7 @@ class MembershipAdmin(admin.ModelAdmin):
         for membership in queryset.select_related("organization", "user"):
             try:
                 membership_remove(
-                    caller=Caller.system(membership.organization, request.user),
+                    caller=Caller.system(membership.organization, staff_user(request)),
                     membership=membership,
                 )
             except (ValidationError, PermissionDenied) as error:

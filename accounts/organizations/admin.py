@@ -3,7 +3,7 @@ Changes go through ``accounts.organizations.services`` and ``accounts.membership
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
 from django.contrib import admin, messages
@@ -14,8 +14,15 @@ from django.http import HttpRequest
 from accounts.memberships.admin import MembershipInline
 from accounts.models import Membership, Organization, User
 from accounts.organizations.services import organization_create, organization_reinstate, organization_suspend
-from portal.admin import adopt_created
+from portal.admin import adopt_created, staff_user
 from portal.callers import Caller
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _MemberCount(TypedDict):
+    _member_count: int
 
 # --- Organizations -----------------------------------------------------------------------------------------
 
@@ -104,7 +111,7 @@ class OrganizationAdmin(admin.ModelAdmin):
             # Every field is read-only on the change page; nothing to write, and nothing unaudited.
             return
         created = organization_create(
-            caller=Caller.system(actor=request.user),
+            caller=Caller.system(actor=staff_user(request)),
             name=form.cleaned_data["name"],
             slug=form.cleaned_data.get("slug") or None,
             owner=form.cleaned_data["owner_email"],
@@ -120,7 +127,7 @@ class OrganizationAdmin(admin.ModelAdmin):
         return obj.is_suspended
 
     @admin.display(description="members", ordering="_member_count")
-    def member_count(self, obj: Organization) -> int:
+    def member_count(self, obj: WithAnnotations[Organization, _MemberCount]) -> int:
         return obj._member_count
 
     @admin.action(description="Suspend selected organizations (every credential stops working)",
@@ -129,7 +136,7 @@ class OrganizationAdmin(admin.ModelAdmin):
         changed = 0
         for organization in queryset:
             if not organization.is_suspended:
-                organization_suspend(caller=Caller.system(organization, actor=request.user))
+                organization_suspend(caller=Caller.system(organization, actor=staff_user(request)))
                 changed += 1
         self.message_user(request, f"Suspended {changed} organization(s).", messages.SUCCESS)
 
@@ -138,6 +145,6 @@ class OrganizationAdmin(admin.ModelAdmin):
         changed = 0
         for organization in queryset:
             if organization.is_suspended:
-                organization_reinstate(caller=Caller.system(organization, actor=request.user))
+                organization_reinstate(caller=Caller.system(organization, actor=staff_user(request)))
                 changed += 1
         self.message_user(request, f"Reinstated {changed} organization(s).", messages.SUCCESS)

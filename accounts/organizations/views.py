@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.forms import (
     OrganizationCreateForm,
 )
+from accounts.http import AuthenticatedHttpRequest
 from accounts.organizations.services import organization_create, organization_require_two_factor
 from accounts.roles import Role
 from accounts.selectors import (
@@ -24,7 +25,7 @@ from portal.forms import add_service_errors, posted_data
 
 
 @login_required
-def org_create(request: HttpRequest) -> HttpResponse:
+def org_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = OrganizationCreateForm(posted_data(request))
     if request.method == "POST" and form.is_valid():
         try:
@@ -41,7 +42,7 @@ def org_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def org_security(request: HttpRequest, slug: str) -> HttpResponse:
+def org_security(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """The organization's security policy: owners require two-factor of every member."""
     access = access_organization_by_slug(request.user, slug)
     if request.method == "POST":

@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from accounts.memberships.admin import MembershipInline
 from accounts.models import User
 from accounts.people.services import user_factor_remove
+from portal.admin import staff_user
 from portal.callers import Caller
 
 # --- Users -------------------------------------------------------------------------------------------------
@@ -25,6 +26,10 @@ from portal.callers import Caller
 
 class UniqueEmailMixin:
     """An email address, lower-cased, that no other user has in any letter case."""
+
+    # Mixed into the user forms below, which define both.
+    cleaned_data: dict[str, Any]
+    instance: User
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
@@ -144,11 +149,11 @@ class SecondFactorAdmin(admin.ModelAdmin):
         return actions
 
     def delete_model(self, request: HttpRequest, obj: Authenticator) -> None:
-        user_factor_remove(caller=Caller.system(actor=request.user), authenticator=obj)
+        user_factor_remove(caller=Caller.system(actor=staff_user(request)), authenticator=obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Authenticator]) -> None:
         for authenticator in queryset.select_related("user"):
-            user_factor_remove(caller=Caller.system(actor=request.user), authenticator=authenticator)
+            user_factor_remove(caller=Caller.system(actor=staff_user(request)), authenticator=authenticator)
 
     @admin.action(description="Remove the selected factors (for a locked-out person)")
     def remove_factors(self, request: HttpRequest, queryset: QuerySet[Authenticator]) -> None:

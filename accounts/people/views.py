@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts.forms import (
     LoginForm,
 )
+from accounts.http import AuthenticatedHttpRequest
 from accounts.people.services import user_other_sessions_end, user_session_ended, user_verification_resend
 from accounts.selectors import (
     access_user_session_by_id,
@@ -83,15 +84,17 @@ def _accept_former_field_names(request: HttpRequest, names: dict[str, str]) -> N
     """The portal's forms before allauth named some fields differently; scripts that still post those names
     keep working."""
     if any(old in request.POST and new not in request.POST for old, new in names.items()):
-        request.POST = request.POST.copy()
+        posted = request.POST.copy()
         for old, new in names.items():
-            if old in request.POST and new not in request.POST:
-                request.POST[new] = request.POST[old]
+            if old in posted and new not in posted:
+                posted.setlist(new, posted.getlist(old)[-1:])  # its last value, as posted[old] reads it
+        # django-stubs types POST as read-only; Django's request lets a view replace it (WSGIRequest's setter).
+        request.POST = posted  # type: ignore[assignment]
 
 
 @require_POST
 @login_required
-def verification_resend(request: HttpRequest) -> HttpResponse:
+def verification_resend(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Mail the verification link again (at most one a few minutes, allauth's ``confirm_email`` limit)."""
     sent = user_verification_resend(request=request, user=request.user)
     if sent:
@@ -108,7 +111,7 @@ def verification_resend(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def sessions_list(request: HttpRequest) -> HttpResponse:
+def sessions_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A person's sessions (browser, IP, last seen; allauth.usersessions) with a button to end each one, and one
     to end all others."""
     if request.method == "POST":
@@ -125,7 +128,7 @@ def sessions_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def session_end(request: HttpRequest, session_id: int) -> HttpResponse:
+def session_end(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     session = access_user_session_by_id(request.user, session_id)
     current = session.is_current()
     user_session_ended(caller=Caller.for_person(request.user), session=session)
@@ -154,7 +157,7 @@ class RecoveryCodesView(mfa_recovery_views.ViewRecoveryCodesView):
 
 
 @login_required
-def recovery_codes_download(request: HttpRequest) -> HttpResponse:
+def recovery_codes_download(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The codes the recovery-codes page has just shown, as a text file; a 404 once that page is stale."""
     until = request.session.get(RECOVERY_CODES_DOWNLOAD, 0)
     codes = unused_recovery_codes(request.user)

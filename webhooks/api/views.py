@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -17,16 +17,27 @@ from webhooks.api.serializers import (
     WebhookEndpointOutput,
     WebhookEndpointPatchInput,
 )
+from webhooks.models import WebhookEndpoint
 
 READ, WRITE = ["webhooks:read"], ["webhooks:write"]
 
 
-class WebhookEndpointListView(PortalAPIView):
+class WebhooksAPIView(PortalAPIView):
+    @property
+    def organization_id(self) -> int:
+        """The caller's organization: every API credential (a key, a client's token) belongs to one."""
+        organization_id = self.caller.organization_id
+        if organization_id is None:  # no API credential acts outside an organization; fail closed all the same
+            raise exceptions.NotAuthenticated()
+        return organization_id
+
+
+class WebhookEndpointListView(WebhooksAPIView):
     required_scopes = {"GET": READ, "POST": WRITE}
 
     @extend_schema(summary="List webhook endpoints", responses={200: WebhookEndpointOutput(many=True)})
     def get(self, request: Request) -> Response:
-        return self.paginate(selectors.organization_endpoints(self.caller.organization_id), WebhookEndpointOutput,
+        return self.paginate(selectors.organization_endpoints(self.organization_id), WebhookEndpointOutput,
                              request)
 
     @extend_schema(summary="Register a webhook endpoint", request=WebhookEndpointInput,
@@ -41,11 +52,11 @@ class WebhookEndpointListView(PortalAPIView):
         return show_once(Response(body, status=status.HTTP_201_CREATED))
 
 
-class WebhookEndpointDetailView(PortalAPIView):
+class WebhookEndpointDetailView(WebhooksAPIView):
     required_scopes = {"GET": READ, "PATCH": WRITE, "DELETE": WRITE}
 
-    def get_endpoint(self, endpoint_id: int):
-        return selectors.access_endpoint_by_id(self.caller.organization_id, endpoint_id)
+    def get_endpoint(self, endpoint_id: int) -> WebhookEndpoint:
+        return selectors.access_endpoint_by_id(self.organization_id, endpoint_id)
 
     @extend_schema(summary="Get a webhook endpoint", responses={200: WebhookEndpointOutput})
     def get(self, request: Request, endpoint_id: int) -> Response:
@@ -68,49 +79,49 @@ class WebhookEndpointDetailView(PortalAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class WebhookEndpointRotateSecretView(PortalAPIView):
+class WebhookEndpointRotateSecretView(WebhooksAPIView):
     required_scopes = {"POST": WRITE}
 
     @extend_schema(summary="Rotate an endpoint's signing secret (the old one signs beside it for 24 hours)",
                    request=NoInput, responses={201: WebhookEndpointCreatedOutput})
     def post(self, request: Request, endpoint_id: int) -> Response:
-        endpoint = selectors.access_endpoint_by_id(self.caller.organization_id, endpoint_id)
+        endpoint = selectors.access_endpoint_by_id(self.organization_id, endpoint_id)
         self.validated(NoInput, request)
         endpoint, secret = services.webhook_endpoint_rotate_secret(caller=self.caller, endpoint=endpoint)
         body = {**WebhookEndpointOutput(endpoint).data, "secret": secret}
         return show_once(Response(body, status=status.HTTP_201_CREATED))
 
 
-class WebhookEndpointTestView(PortalAPIView):
+class WebhookEndpointTestView(WebhooksAPIView):
     required_scopes = {"POST": WRITE}
 
     @extend_schema(summary="Send a webhook.test event to the endpoint", request=NoInput,
                    responses={202: WebhookDeliveryOutput})
     def post(self, request: Request, endpoint_id: int) -> Response:
-        endpoint = selectors.access_endpoint_by_id(self.caller.organization_id, endpoint_id)
+        endpoint = selectors.access_endpoint_by_id(self.organization_id, endpoint_id)
         self.validated(NoInput, request)
         delivery = services.webhook_endpoint_send_test(caller=self.caller, endpoint=endpoint)
         delivery = selectors.access_delivery_by_id(endpoint, delivery.pk)
         return Response(WebhookDeliveryOutput(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
-class WebhookDeliveryListView(PortalAPIView):
+class WebhookDeliveryListView(WebhooksAPIView):
     required_scopes = {"GET": READ}
 
     @extend_schema(summary="List an endpoint's deliveries, newest first, with their attempts",
                    responses={200: WebhookDeliveryOutput(many=True)})
     def get(self, request: Request, endpoint_id: int) -> Response:
-        endpoint = selectors.access_endpoint_by_id(self.caller.organization_id, endpoint_id)
+        endpoint = selectors.access_endpoint_by_id(self.organization_id, endpoint_id)
         return self.paginate(selectors.endpoint_deliveries(endpoint), WebhookDeliveryOutput, request)
 
 
-class WebhookDeliveryRetryView(PortalAPIView):
+class WebhookDeliveryRetryView(WebhooksAPIView):
     required_scopes = {"POST": WRITE}
 
     @extend_schema(summary="Send a delivery again (same webhook-id)", request=NoInput,
                    responses={202: WebhookDeliveryOutput})
     def post(self, request: Request, endpoint_id: int, delivery_id: int) -> Response:
-        endpoint = selectors.access_endpoint_by_id(self.caller.organization_id, endpoint_id)
+        endpoint = selectors.access_endpoint_by_id(self.organization_id, endpoint_id)
         delivery = selectors.access_delivery_by_id(endpoint, delivery_id)
         self.validated(NoInput, request)
         services.webhook_delivery_retry(caller=self.caller, delivery=delivery)
