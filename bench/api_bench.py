@@ -108,6 +108,19 @@ def prepare_oauth(env: dict[str, str]) -> dict[str, str]:
             "slow_id": slow_id, "slow_secret": slow_secret}
 
 
+def wait_for_port(port: int, *, seconds: float, what: str) -> None:
+    """Return once something accepts connections on ``127.0.0.1:port``; stop the bench if ``what`` never does."""
+    deadline = time.time() + seconds
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            if time.time() > deadline:
+                raise SystemExit(f"{what} did not start") from None
+            time.sleep(0.1)
+
+
 @contextmanager
 def serve(env: dict[str, str], workers: int, app: str = "portal.wsgi", probe: str = "/api/v1/scopes"):
     port = free_port()
@@ -117,15 +130,7 @@ def serve(env: dict[str, str], workers: int, app: str = "portal.wsgi", probe: st
         cwd=ROOT, env=env,
     )
     try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise SystemExit("gunicorn did not start") from None
-                time.sleep(0.2)
+        wait_for_port(port, seconds=30, what="gunicorn")
         base = f"http://127.0.0.1:{port}"
         subprocess.run(["wrk", "-t1", "-c4", "-d1s", f"{base}{probe}"], capture_output=True, check=True)
         serve.pids[base] = process.pid

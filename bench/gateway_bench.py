@@ -23,18 +23,26 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import api_bench  # noqa: E402
-from bench.api_bench import NO_LIMIT, ROOT, base_env, compare, free_port, labelled, manage, serve  # noqa: E402
+from bench.api_bench import (  # noqa: E402
+    NO_LIMIT,
+    ROOT,
+    base_env,
+    compare,
+    free_port,
+    labelled,
+    manage,
+    serve,
+    wait_for_port,
+)
 from tests.gateway.realparts import (  # noqa: E402
     NGINX_PIDS,
     basic_value,
@@ -88,15 +96,7 @@ def echo_process():
             f"EchoServer(('127.0.0.1', {port}), EchoHandler).serve_forever()")
     process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
     try:
-        deadline = time.time() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise SystemExit("the echo upstream did not start") from None
-                time.sleep(0.1)
+        wait_for_port(port, seconds=20, what="the echo upstream")
         yield f"127.0.0.1:{port}"
     finally:
         process.terminate()
