@@ -28,6 +28,7 @@ CHECKSUM_LENGTH = 6
 BODY_LENGTH = PUBLIC_ID_LENGTH + SECRET_LENGTH + CHECKSUM_LENGTH
 ENVIRONMENTS = ("live", "test")
 HASH_PURPOSE = "api-key"
+MAX_KEY_LENGTH = 100  # longer is not a key of ours, whatever its prefix
 
 KEY_PATTERN = re.compile(
     rf"^(?P<prefix>[a-z][a-z0-9]{{0,15}})_(?P<env>live|test)_(?P<body>[0-9A-Za-z]{{{BODY_LENGTH}}})$"
@@ -74,7 +75,7 @@ def generate_key(*, prefix: str, environment: str, public_id: str | None = None)
 
 def parse_key(value: str, *, prefix: str) -> ParsedKey | None:
     """The parts of a well-formed key with a valid checksum and our prefix, else None. No I/O."""
-    if not value or len(value) > 100:
+    if not value or len(value) > MAX_KEY_LENGTH:
         return None
     match = KEY_PATTERN.match(value)
     if match is None or match["prefix"] != prefix:

@@ -65,18 +65,19 @@ DEFAULTS: dict[str, Any] = {
 
 
 class PortalSettings:
-    def __init__(self) -> None:
-        self._cache: dict[str, Any] = {}
+    """``portal_settings.NAME``: ``settings.PORTAL["NAME"]`` or its default. The first read of a name stores it on the
+    instance, so every later read is a plain attribute read (the request path reads several per request);
+    ``reload`` (on ``setting_changed``) forgets them all."""
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or name not in DEFAULTS:
             raise AttributeError(f"Unknown portal setting {name!r}")
-        if name not in self._cache:
-            self._cache[name] = getattr(settings, "PORTAL", {}).get(name, DEFAULTS[name])
-        return self._cache[name]
+        value = getattr(settings, "PORTAL", {}).get(name, DEFAULTS[name])
+        setattr(self, name, value)
+        return value
 
     def reload(self) -> None:
-        self._cache.clear()
+        vars(self).clear()
 
 
 portal_settings = PortalSettings()

@@ -28,8 +28,9 @@ How it holds:
 - **When Redis fails** the tracking connection is dropped with everything it vouched for (messages may have
   been lost), the database answers, and the connection is tried again after ``RETRY_SECONDS``. A change that
   cannot be announced is logged; rows live at most ``CREDENTIAL_CACHE_SECONDS`` in any case.
-- **Without the request path's Redis** (``portal.request_redis``) nothing is cached: a per-process cache could
-  not hear of a revocation made elsewhere.
+- **Without the request path's Redis** (``portal.request_redis``), on SQLite, SQLite itself says when anything
+  was committed (``portal.sqlite_credential_cache``); on PostgreSQL nothing is cached: a per-process cache could
+  not hear of a revocation made on another host.
 
 Rows are checked on every use (expiry, grace period, IP ranges, the constant-time comparison of a key's hash,
 suspension, membership), cached or not. The database side is one hand-written indexed query per credential
@@ -40,6 +41,7 @@ the cache it runs on every request, and building the same query with the ORM mea
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import threading
 import time
@@ -48,12 +50,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
+from django.core.signals import setting_changed
+from django.db import connection as database
 from django.db import transaction
 from redis.crc import key_slot
 
 from portal.conf import portal_settings
 from portal.request_redis import RequestRedis, request_redis
 from portal.row_loader import fetch_row
+from portal.sqlite_credential_cache import SQLiteCredentialCache
 
 logger = logging.getLogger(__name__)
 
@@ -198,7 +203,7 @@ class Tracker:
 
 @dataclass(frozen=True)
 class Entry:
-    row: Row
+    row: Any  # the row, or what ``verified_row``'s ``build`` made of it
     generation_keys: tuple[str, ...]
     generations: tuple[bytes | None, ...]
     stored_at: float  # time.monotonic()
@@ -216,7 +221,7 @@ class CredentialCache:
     def generation_key(self, dep: str) -> str:
         return self.generation_prefix + dep
 
-    def get(self, kind: str, value: str) -> Row | None:
+    def get(self, kind: str, value: str) -> Any | None:
         """The row of credential ``kind:value`` if it is kept and nothing it depends on changed, else None.
         Redis errors are logged and read as a miss."""
         name = f"{kind}:{value}"
@@ -236,7 +241,7 @@ class CredentialCache:
             return None
         return entry.row
 
-    def put(self, kind: str, value: str, row: Row, *, read_at: float, depends_on: Iterable[str]) -> None:
+    def put(self, kind: str, value: str, row: Any, *, read_at: float, depends_on: Iterable[str]) -> None:
         """Keep ``row``, queried at ``read_at`` (``time.monotonic()``), unless one of ``depends_on`` changed in
         the last ``BLOCK_SECONDS`` or its generations could not be read within ``MAX_READ_AGE_SECONDS``."""
         keys = tuple(self.generation_key(dep) for dep in depends_on)
@@ -258,8 +263,13 @@ class CredentialCache:
 
     def marker_is_set(self, name: str) -> bool:
         """Whether the Redis key ``name`` (under the request path's prefix) exists, read through the tracker:
-        no round trip while it stays as it was. Raises redis-py's errors."""
-        return self.tracker.get([self.handle.key(name)])[0] is not None
+        no round trip while it stays as it was. A marker this process holds is read as it stood at the request's
+        credential check (no second poll of the sockets). Raises redis-py's errors."""
+        key = self.handle.key(name)
+        known = self.tracker.values.get(key)
+        if known is not None:
+            return True
+        return self.tracker.get([key])[0] is not None
 
     def set_marker(self, name: str, seconds: int) -> bool:
         """Set the marker ``name`` for ``seconds`` unless it is set (True when this call set it), and keep it
@@ -286,14 +296,37 @@ class CredentialCache:
             self.tracker.forget(keys)  # this process's own change holds at its next request, pushed or not yet
 
 
-def credential_cache() -> CredentialCache | None:
-    """This process's credential cache, or None when it is off (``CREDENTIAL_CACHE_SECONDS`` 0) or there is no
-    Redis shared by every process to say when to forget a credential."""
+_sqlite_cache = SQLiteCredentialCache()
+_chosen: dict[str, CredentialCache | SQLiteCredentialCache | None] = {}  # "cache": the one of this process
+
+
+def credential_cache() -> CredentialCache | SQLiteCredentialCache | None:
+    """This process's credential cache: told by Redis when to forget a credential, or without Redis on SQLite by
+    SQLite itself (``portal.sqlite_credential_cache``). None when it is off (``CREDENTIAL_CACHE_SECONDS`` 0) or
+    when nothing shared by every process could say when to forget one (PostgreSQL without Redis). Chosen once per
+    process (again after a fork or a change of settings): every request with a credential asks twice."""
+    try:
+        return _chosen["cache"]
+    except KeyError:
+        cache = _chosen["cache"] = _choose()
+        return cache
+
+
+def _forget_choice(*, setting: str, **kwargs: Any) -> None:
+    if setting in {"PORTAL", "CACHES", "REDIS_CLUSTER_URL", "DATABASES"}:
+        _chosen.clear()
+
+
+setting_changed.connect(_forget_choice)
+os.register_at_fork(after_in_child=_chosen.clear)
+
+
+def _choose() -> CredentialCache | SQLiteCredentialCache | None:
     if portal_settings.CREDENTIAL_CACHE_SECONDS <= 0:
         return None
     handle = request_redis()
     if handle is None:
-        return None
+        return _sqlite_cache if database.vendor == "sqlite" else None
     cache: CredentialCache | None = handle.state.get("credential_cache")
     if cache is None:
         cache = handle.state["credential_cache"] = CredentialCache(handle)
@@ -301,20 +334,27 @@ def credential_cache() -> CredentialCache | None:
 
 
 def verified_row(kind: str, value: str, *, query: str, columns: Sequence[str],
-                 depends_on: Callable[[Row], list[str]]) -> tuple[Row | None, bool]:
+                 depends_on: Callable[[Row], list[str]],
+                 build: Callable[[Row], Any] | None = None) -> tuple[Any, bool]:
     """The row of credential ``kind:value`` and whether it came from the cache: from this process's memory while
     nothing it depends on changed, else from ``query`` (one parameter, ``value``; its select list named by
-    ``columns``), then kept. Every row is kept, usable or not: the verifiers check each one on every use."""
+    ``columns``), then kept. Every row is kept, usable or not: the verifiers check each one on every use.
+
+    With ``build``, what is kept and returned is ``build(row)``, made once per row read rather than on every
+    request: it is shared by every request the cache serves, so the caller must not change it (copy it first)."""
     cache = credential_cache()
     if cache is not None:
-        row = cache.get(kind, value)
-        if row is not None:
-            return row, True
+        kept = cache.get(kind, value)
+        if kept is not None:
+            return kept, True
     read_at = time.monotonic()
     row = fetch_row(query, [value], columns)
-    if row is not None and cache is not None:
-        cache.put(kind, value, row, read_at=read_at, depends_on=depends_on(row))
-    return row, False
+    if row is None:
+        return None, False
+    kept = row if build is None else build(row)
+    if cache is not None:
+        cache.put(kind, value, kept, read_at=read_at, depends_on=depends_on(row))
+    return kept, False
 
 
 def changed(*deps: str) -> None:

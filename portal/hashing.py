@@ -6,6 +6,7 @@ Pure functions: no models, no queries.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -18,8 +19,16 @@ def keyed_hash(value: str, *, purpose: str) -> str:
 
     The purpose keeps a hash made for one kind of secret from ever matching another kind.
     """
-    key = portal_settings.HASH_KEY.encode()
-    return hmac.new(key, f"{purpose}\x00{value}".encode(), hashlib.sha256).hexdigest()
+    keyed = _keyed_sha256(portal_settings.HASH_KEY).copy()
+    keyed.update(f"{purpose}\x00{value}".encode())
+    return keyed.hexdigest()
+
+
+@functools.lru_cache(maxsize=4)
+def _keyed_sha256(key: str) -> hmac.HMAC:
+    """HMAC-SHA-256 keyed with ``key`` and nothing hashed yet: copying it skips keying it again for every value
+    (an API key is hashed on every request that presents one)."""
+    return hmac.new(key.encode(), digestmod=hashlib.sha256)
 
 
 def sha256(value: str) -> str:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connection, models
+from django.db.models.base import ModelState
 from django.utils.dateparse import parse_datetime
 
 M = TypeVar("M", bound=models.Model)
@@ -62,6 +63,32 @@ def _loader(model: type[models.Model], attnames: tuple[str, ...]) -> tuple[list[
     once per model and row shape, since every request that authenticates builds one or two instances."""
     fields = [f for f in model._meta.concrete_fields if f.attname in attnames]
     return [f.attname for f in fields], [(f.attname, _converter(f)) for f in fields]
+
+
+def private_copy(instance: M) -> M:
+    """A request's own copy of an instance that several requests share (what ``verified_row``'s ``build`` made):
+    its own field values, its own JSON values and no related object loaded, so nothing one request does to it
+    reaches another. Fields left deferred stay deferred. A tenth of the instructions of building it again from its
+    row (``copy.copy`` goes through pickling's protocol and costs more than building it)."""
+    model = type(instance)
+    clone = model.__new__(model)
+    values = clone.__dict__
+    values.update(instance.__dict__)
+    # Its own ``Model._state`` (documented: ``db`` and ``adding``), so no related object loaded is shared.
+    state = values["_state"] = ModelState()
+    state.db, state.adding = instance._state.db, False
+    for name in _json_attnames(type(instance)):
+        value = values.get(name)
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            values[name] = list(value)  # scopes, IP ranges: a list of strings needs no deeper copy
+        elif isinstance(value, list | dict):
+            values[name] = copy.deepcopy(value)
+    return clone
+
+
+@functools.cache
+def _json_attnames(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(f.attname for f in model._meta.concrete_fields if isinstance(f, models.JSONField))
 
 
 def model_from_row(model: type[M], row: dict[str, Any]) -> M:
