@@ -1,6 +1,7 @@
 """Where the time of one API request goes, in-process: the cost table of ``bench/api_bench.py``.
 
     DJANGO_SETTINGS_MODULE=portal.settings .venv/bin/python -m bench.costs KEY [--profile key|open]
+    DJANGO_SETTINGS_MODULE=portal.settings .venv/bin/python -m bench.costs KEY --gateway CLIENT_ID SECRET
 
 Django's test client runs the requests of each case (the open endpoint, ``GET /api/v1/scopes`` without a
 credential, and ``GET /api/v1/hello`` with an API key) against the database the environment names, through the
@@ -11,6 +12,11 @@ URL resolution, the authentication classes, the rate-limit count, the scope chec
 each observer of finished responses (usage counting, the events observer). Each figure is *exclusive*: a
 middleware's own work, without the time spent inside what it wraps. The round with the smallest total counts.
 "rest" is what no timer covers: building the request (the test client's share) and Django's handler.
+
+With ``--gateway CLIENT_ID SECRET`` (a resource server serving ``apps:read``, ``bench/gateway_bench.py --costs``) a
+third case, ``/gateway/auth`` with the same key as a nginx in front would send it (section 18), and timers around
+its parts: the resource server's check, the answer's headers, the request log's row, the client's address. Its
+authentication classes and rate-limit count are the API's, timed under the same labels.
 
 With ``--profile CASE`` it prints cProfile's top functions of that case instead.
 """
@@ -116,6 +122,16 @@ def instrument() -> dict[str, list[str]]:
     for authentication in api_settings.DEFAULT_AUTHENTICATION_CLASSES:
         wrap_method(authentication, "authenticate", "authentication (every class tried)")
     wrap_method(base, "api_usage", "rate-limit count (portal.api.base.api_usage)")
+    from gateway import decision, views
+
+    wrap_method(decision, "api_usage", "rate-limit count (portal.api.base.api_usage)")
+    wrap_method(views, "authenticate_resource_server", "gateway: the resource server's credentials")
+    wrap_method(views, "forwarded_client_ip", "gateway: the client's address")
+    wrap_method(views, "logged_path", "gateway: the logged path")
+    answer = views.GatewayAuthView.answer
+    views.GatewayAuthView.answer = staticmethod(  # type: ignore[method-assign]
+        lambda *args, **kwargs: timed("gateway: the answer (identity and rate-limit headers)", answer, *args, **kwargs))
+    wrap_method(views.recorder, "record", "gateway: usage and the request log (recorder.record)")
     for permission in api_settings.DEFAULT_PERMISSION_CLASSES:
         wrap_method(permission, "has_permission", "scope check")
     wrap_method(APIView, "dispatch", "DRF: request, negotiation, the view's own code")
@@ -146,8 +162,10 @@ def main() -> None:
     parser.add_argument("key")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--profile", choices=["open", "key", "token"])
+    parser.add_argument("--profile", choices=["open", "key", "token", "gateway"])
     parser.add_argument("--client", nargs=2, metavar=("ID", "SECRET"), help="for --profile token")
+    parser.add_argument("--gateway", nargs=2, metavar=("ID", "SECRET"),
+                        help="a resource server serving apps:read: adds the /gateway/auth case")
     parser.add_argument("--token-commit", action="store_true",
                         help="a token request with and without waiting for the WAL flush (PostgreSQL)")
     parser.add_argument("--queries", action="store_true", help="print the queries of one request of each case")
@@ -170,6 +188,16 @@ def main() -> None:
         client_id, secret = args.client
         cases["token"] = ("/oauth/token/", {"data": {"grant_type": "client_credentials", "client_id": client_id,
                                                      "client_secret": secret}})
+    if args.gateway:
+        import base64
+
+        basic = base64.b64encode(":".join(args.gateway).encode()).decode()
+        # What gateway/deploy/nginx.conf sends for GET /orders/7?x=1 (apps:read standing in for orders:read).
+        cases["gateway"] = ("/gateway/auth", {
+            "HTTP_PORTAL_GATEWAY_AUTHORIZATION": f"Basic {basic}", "HTTP_X_API_KEY": args.key,
+            "HTTP_PORTAL_REFUSAL_STATUS": "403", "HTTP_PORTAL_REQUIRED_SCOPES": "apps:read",
+            "HTTP_X_FORWARDED_METHOD": "GET", "HTTP_X_FORWARDED_URI": "/orders/7?x=1",
+            "HTTP_X_FORWARDED_FOR": "127.0.0.1"})
     if args.token_commit:
         from oauthapps import validators
 
@@ -255,6 +283,8 @@ def main() -> None:
     print(f"  {'total':60} " + " ".join(f"{totals[column]:13.1f}" for column in columns))
     for chain in chains:
         print(f"  key/open, {chain} chain: {totals[('open', chain)] / totals[('key', chain)]:.2f}")
+        if ("gateway", chain) in totals:
+            print(f"  gateway/open, {chain} chain: {totals[('open', chain)] / totals[('gateway', chain)]:.2f}")
     for name in cases:
         print(f"  {name}: the short chain saves {totals[(name, 'whole')] - totals[(name, 'short')]:.0f} µs"
               f" ({1 - totals[(name, 'short')] / totals[(name, 'whole')]:.0%})")

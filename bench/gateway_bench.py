@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/gateway_bench.py                       # SQLite, local cache
     .venv/bin/python bench/gateway_bench.py --postgres --redis    # PostgreSQL and Redis (the credential cache)
+    .venv/bin/python bench/gateway_bench.py --costs [--profile]   # where /gateway/auth's time goes, in-process
 
 Two ratios, each case run in interleaved rounds in the same run (``bench/api_bench.py`` says how each ratio is
 read three ways):
@@ -11,6 +12,16 @@ read three ways):
 2. Debian's nginx with forward authentication (``gateway/deploy/nginx.conf``, one portal call per request) in
    front of the echo upstream of the tests, against the same nginx and upstream without it (target: at least 0.8;
    Kong's published key-auth plus rate-limit keeps 0.74-0.76 of its bare proxy).
+
+The echo upstream (``tests.gateway.realparts.EchoServer``, the tests' own, in a process of its own) stands in for a
+service that does next to nothing per request: it parses the request and answers a small JSON body, a thread per
+connection, kept alive by nginx's ``keepalive 32``. It answers as a service's HTTP server does (the whole response
+in one send, ``TCP_NODELAY``, a listen backlog of 511 as nginx's): before, ``http.server``'s two sends per response
+waited ~40 ms for a delayed ACK and its backlog of 5 dropped SYNs (a 1 s retry), which capped the bare case at
+~300 req/s and made ratio 2 meaningless. A real service does more per request (a query, a template), so the echo
+is the hardest fair baseline: whatever the portal's decision costs weighs more against it than against any service.
+On one machine, every part (wrk, nginx, the upstream, the portal) shares the same CPUs, so ratio 2 is close to
+CPU(nginx + upstream) / CPU(nginx + upstream + the portal's decision); ``us CPU/req`` shows each case's share.
 
 Usage counting and the request log stay on, as in production; the per-credential limits are on with a limit that
 is never reached, so every decision is counted. On a shared machine, quote the load average printed at the start
@@ -118,6 +129,10 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--costs", action="store_true",
+                        help="only: the in-process cost table (bench/costs.py) of the open endpoint, a key request "
+                             "and /gateway/auth, all three with the same key")
+    parser.add_argument("--profile", action="store_true", help="with --costs: cProfile's top functions instead")
     args = parser.parse_args()
     for tool in ("wrk", "/usr/sbin/nginx"):
         if not shutil.which(tool):
@@ -133,6 +148,12 @@ def main() -> None:
         out = manage(env, "create_resource_server", "orders-api", "--scopes", "apps:read", "keys:read")
         client_id, secret = labelled(out, "client_id"), labelled(out, "client_secret")
         del data
+        if args.costs:
+            command = [sys.executable, "-m", "bench.costs", key, "--gateway", client_id, secret]
+            if args.profile:
+                command += ["--profile", "gateway", "--profile-out", str(ROOT / "var" / "bench-gateway.prof")]
+            subprocess.run(command, cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"}, check=True)
+            return
         print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}; cache: {'Redis' if args.redis else 'local'};"
               f" gunicorn workers: {args.workers}; wrk connections: {args.connections};"
               f" {args.rounds} rounds of {args.seconds}s; usage on, limits on (never reached)")

@@ -38,6 +38,9 @@ from usage.recorder import recorder
 MAX_URI_LENGTH = 8192
 MAX_SCOPES_HEADER_LENGTH = 2048
 METHOD = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,10}")
+# A dotted quad as ``ipaddress`` writes it (no leading zero): its own normal form, so it needs no parsing.
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+CANONICAL_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
 
 
 class GatewayRefused(ApiError):
@@ -86,6 +89,8 @@ def forwarded_client_ip(request: HttpRequest) -> str | None:
     None when it is not an IP address."""
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     address = forwarded.rsplit(",", 1)[-1].strip() if forwarded.strip() else request.META.get("REMOTE_ADDR", "")
+    if CANONICAL_IPV4.fullmatch(address):
+        return address
     try:
         return str(ipaddress.ip_address(address))
     except ValueError:

@@ -42,9 +42,15 @@ def free_port() -> int:
 
 
 class EchoHandler(BaseHTTPRequestHandler):
-    """Answers every method with 200 and ``{"method", "path", "headers"}`` of what it received."""
+    """Answers every method with 200 and ``{"method", "path", "headers"}`` of what it received.
+
+    Written as a service's HTTP server writes: the status line, headers and body in one send, with ``TCP_NODELAY``
+    (``http.server`` by default sends the headers and the body apart on a socket with Nagle's algorithm on, so a
+    kept-alive connection waited for the peer's delayed ACK, about 40 ms, on every response)."""
 
     protocol_version = "HTTP/1.1"
+    wbufsize = 64 * 1024  # buffered: handle_one_request flushes once, after the body
+    disable_nagle_algorithm = True
 
     def _echo(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -66,7 +72,11 @@ class EchoHandler(BaseHTTPRequestHandler):
 
 
 class EchoServer(ThreadingHTTPServer):
+    """A thread per connection. Its listen backlog is a server's (nginx's is 511), not ``socketserver``'s 5: with 5, a
+    burst of new connections overflowed it and the dropped SYNs were sent again a second later."""
+
     daemon_threads = True
+    request_queue_size = 511
 
     def handle_error(self, request, client_address) -> None:
         pass  # a client that closes a kept-alive connection (wrk at the end of a run) is not an error here
