@@ -157,11 +157,11 @@ if REDIS_URL:
     _REDIS_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     CACHES = {
         # The request path's Redis (portal.request_redis): API counters and credential generations beside these.
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+        "default": {"BACKEND": "portal.redis_cache.RedisCache", "LOCATION": REDIS_URL,
                     "KEY_PREFIX": "portal",
                     "OPTIONS": _REDIS_OPTIONS},
         # django-ratelimit's counters: the limits against guessing (portal.ratelimit).
-        "ratelimit": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+        "ratelimit": {"BACKEND": "portal.redis_cache.RedisCache", "LOCATION": REDIS_URL,
                       "KEY_PREFIX": "portal",
                       "OPTIONS": _REDIS_OPTIONS},
     }
@@ -448,6 +448,7 @@ REST_FRAMEWORK = {
     ],
     # The only parser of the API (no form or multipart parser is reachable): strict UTF-8 JSON, 32 levels deep.
     "DEFAULT_PARSER_CLASSES": ["portal.api.parsers.PortalJSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "portal.api.negotiation.PortalContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.NewestFirstPagination",
     "EXCEPTION_HANDLER": "portal.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [],
