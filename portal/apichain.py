@@ -137,9 +137,15 @@ class CSPMiddleware(DjangoCSPMiddleware):
     ``csp_update``/``csp_replace``, the consent page's ``form-action``, a nonce) still gets its own, built as
     django-csp builds it. The rules of which header is set when are django-csp's, unchanged."""
 
+    def process_request(self, request: HttpRequest) -> None:
+        if session_free_api_request(request):
+            return  # no page is rendered for it (its JSON, or DRF's browsable API, uses no nonce)
+        super().process_request(request)
+
     def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         if response.status_code in (500, 404) and settings.DEBUG:
             return response
+        api = session_free_api_request(request)
         for report_only, header, setting, exempt in (
             (False, HEADER, "CONTENT_SECURITY_POLICY", "_csp_exempt"),
             (True, HEADER_REPORT_ONLY, "CONTENT_SECURITY_POLICY_REPORT_ONLY", "_csp_exempt_ro"),
@@ -154,7 +160,7 @@ class CSPMiddleware(DjangoCSPMiddleware):
             prefixes = (getattr(settings, setting, None) or {}).get("EXCLUDE_URL_PREFIXES", None) or ()
             if not request.path_info.startswith(tuple(prefixes)):
                 response[header] = policy
-        if getattr(request, "_csp_nonce", None) is None:
+        if not api and getattr(request, "_csp_nonce", None) is None:
             # django-csp's attribute, set as django-csp sets it (HttpRequest's stubs do not declare it)
             setattr(request, CSP_NONCE_ATTRIBUTE, CheckableLazyObject(self._csp_nonce_post_response))
         return response

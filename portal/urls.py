@@ -3,9 +3,10 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 urlpatterns = [
+    # The API first: its paths are tried on every call, and none of the others begins with "api/".
+    path("", include("portal.api.urls")),
     path("", RedirectView.as_view(pattern_name="dashboard"), name="home"),
     path("admin/", admin.site.urls),
-    path("", include("portal.api.urls")),
     # Section 18: resource servers' introspection in front of oauthapps' own, and /gateway/auth.
     path("", include("gateway.urls")),
     path("", include("oauthapps.urls")),
