@@ -256,7 +256,7 @@ def key_auth_rounds(args, env, data) -> None:
                  None),
             ]
             ratios.append((f"key auth throughput / unauthenticated{suffix}", len(cases) - 1, len(cases) - 2,
-                           "target: at least 0.85"))
+                           "target: at least 0.85" if label == "limits on" else "target: at least 0.90"))
         compare(args, cases, ratios)
 
 
