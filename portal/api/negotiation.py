@@ -8,6 +8,7 @@ format suffix) goes through DRF's rules unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -20,10 +21,12 @@ PLAIN_ACCEPTS = frozenset({None, "*/*", JSON})
 
 
 class PortalContentNegotiation(DefaultContentNegotiation):
-    def select_renderer(self, request: Request, renderers: list[BaseRenderer],
-                        format_suffix: str | None = None) -> tuple[BaseRenderer, Any]:
-        if (format_suffix is None and renderers and renderers[0].media_type == JSON
+    def select_renderer(self, request: Request, renderers: Iterable[BaseRenderer],
+                        format_suffix: str | None = None) -> Any:
+        """``(renderer, media type)``, as DRF's (which receives the view's renderer instances, a list)."""
+        first = renderers[0] if isinstance(renderers, list | tuple) and renderers else None
+        if (first is not None and format_suffix is None and first.media_type == JSON
                 and request.META.get("HTTP_ACCEPT") in PLAIN_ACCEPTS
                 and self.settings.URL_FORMAT_OVERRIDE not in request.query_params):
-            return renderers[0], JSON
+            return first, JSON
         return super().select_renderer(request, renderers, format_suffix)

@@ -33,10 +33,17 @@ pytestmark = [
 
 def server_environment() -> dict[str, str]:
     db = connection.settings_dict
-    return {
+    return production_environment({
         **os.environ,
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         "REDIS_URL": settings.REDIS_URL,
+    })
+
+
+def production_environment(base: dict[str, str]) -> dict[str, str]:
+    """``base`` with what every server these tests start shares: debug off, this run's secrets, quiet logs."""
+    return {
+        **base,
         "DJANGO_DEBUG": "off",
         "DJANGO_SETTINGS_MODULE": "tests.server_settings",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),

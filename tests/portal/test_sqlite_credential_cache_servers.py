@@ -5,7 +5,6 @@ one server, or written into the file by any other tool, is refused by every work
 from __future__ import annotations
 
 import os
-import secrets
 import sqlite3
 import subprocess
 import sys
@@ -14,10 +13,14 @@ from pathlib import Path
 
 import pytest
 import requests
-from django.conf import settings
 from django.db import connection
 
-from tests.portal.test_credential_cache_servers import WARM_REQUESTS, start_server, statuses
+from tests.portal.test_credential_cache_servers import (
+    WARM_REQUESTS,
+    production_environment,
+    start_server,
+    statuses,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,20 +40,10 @@ def printed(output: str, label: str) -> str:
 def quick_start(tmp_path_factory):
     """A migrated SQLite file with an organization, an admin key and two read keys, served by two servers."""
     folder = tmp_path_factory.mktemp("sqlite-servers")
-    env = {key: value for key, value in os.environ.items() if key not in {"REDIS_URL", "REDIS_CLUSTER_URL"}}
-    env.update({
-        "DATABASE_URL": f"sqlite:///{folder / 'portal.sqlite3'}",
-        "DJANGO_DEBUG": "off",
-        "DJANGO_SETTINGS_MODULE": "tests.server_settings",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "off",
-        "PORTAL_HASH_KEY": settings.PORTAL_HASH_KEY,
-        "PORTAL_ENCRYPTION_KEYS": ",".join(settings.PORTAL_ENCRYPTION_KEYS),
-        "PORTAL_CELERY_FOLDER": str(folder / "celery"),
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-        "DJANGO_LOG_LEVEL": "ERROR",
-    })
+    env = production_environment({key: value for key, value in os.environ.items()
+                                  if key not in {"REDIS_URL", "REDIS_CLUSTER_URL"}})
+    env.update({"DATABASE_URL": f"sqlite:///{folder / 'portal.sqlite3'}",
+                "PORTAL_CELERY_FOLDER": str(folder / "celery")})
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "create_organization", "Quick", "--owner", "quick@example.com", "--slug", "quick")
     keys = {name: manage(env, "issue_api_key", "--org", "quick", "--name", name, "--preset", preset)
