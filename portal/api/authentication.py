@@ -20,9 +20,10 @@ def header_credentials(request: Request) -> tuple[str | None, str | None]:
 
     Two different credentials in the headers are refused: which one would be meant is a guess.
     """
-    api_key = request.META.get("HTTP_X_API_KEY", "").strip() or None
+    meta = request.META
+    api_key = meta.get("HTTP_X_API_KEY", "").strip() or None
     bearer = None
-    authorization = request.META.get("HTTP_AUTHORIZATION", "").strip()
+    authorization = meta.get("HTTP_AUTHORIZATION", "").strip()
     if authorization:
         scheme, _, value = authorization.partition(" ")
         if scheme.lower() != "bearer" or not value.strip():

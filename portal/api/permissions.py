@@ -39,11 +39,12 @@ class HasRequiredScopes(permissions.BasePermission):
         caller = request.auth
         if not isinstance(caller, Caller):
             raise exceptions.NotAuthenticated()
-        if request.method == "OPTIONS":
+        method = request.method
+        if method == "OPTIONS":
             return True
-        if request.method is None:  # never for a request Django's handler built; fail closed all the same
+        if method is None:  # never for a request Django's handler built; fail closed all the same
             raise exceptions.PermissionDenied("The request has no method.")
-        required = required_scopes(view, request.method)
+        required = required_scopes(view, method)
         lacking = caller.missing_scopes(required)
         if not lacking:
             # What the call used (section 19): the endpoint's scope, even when held through ``admin``. The usage
