@@ -718,11 +718,29 @@ print(f"  large / small: {{large / small:.2f}}, {{(large / floor_large) / (small
                    env={**env, "PORTAL_CREDENTIAL_CACHE_SECONDS": "0"}, check=True)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_server_arguments(parser: argparse.ArgumentParser, *, database: str, rounds: int) -> None:
+    """The options every benchmark that serves the portal with gunicorn and loads it with wrk shares."""
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL on 127.0.0.1:5432 instead of SQLite")
     parser.add_argument("--pg-options", default="", help='appended to DATABASE_URL, e.g. "?pool=off"')
     parser.add_argument("--redis", action="store_true", help="Redis on 127.0.0.1:6379 as the cache")
+    parser.add_argument("--database", default=database, help="PostgreSQL database (dropped and made again)")
+    parser.add_argument("--redis-db", type=int, default=14, help="Redis database number")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=rounds, help="interleaved rounds of each case; the best counts")
+
+
+def describe_run(args: argparse.Namespace) -> str:
+    """The line each of those benchmarks prints first: what was measured, on what."""
+    return (f"database: {'PostgreSQL' if args.postgres else 'SQLite'}; cache: {'Redis' if args.redis else 'local'};"
+            f" gunicorn workers: {args.workers}; wrk connections: {args.connections};"
+            f" {args.rounds} rounds of {args.seconds}s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_server_arguments(parser, database="portal_bench", rounds=2)
     parser.add_argument("--ratelimits", action="store_true", help="only: rate limiting on and off (use --redis)")
     parser.add_argument("--oauth", action="store_true", help="only: client-secret hashing and Bearer tokens")
     parser.add_argument("--jwt", action="store_true", help="only: JWT against opaque access tokens, JWKS verification")
@@ -742,12 +760,6 @@ def main() -> None:
                         help="only: listing the newest 50 requests of a key, small log against large (use --postgres)")
     parser.add_argument("--small-log", type=int, default=10_000)
     parser.add_argument("--large-log", type=int, default=10_000_000)
-    parser.add_argument("--database", default="portal_bench", help="PostgreSQL database (dropped and made again)")
-    parser.add_argument("--redis-db", type=int, default=14, help="Redis database number")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds of each case; the best counts")
     parser.add_argument("--small-table", type=int, default=1_000)
     parser.add_argument("--large-table", type=int, default=1_000_000)
     parser.add_argument("--in-process", action="store_true", help="with --usage: only the in-process figures")
@@ -758,9 +770,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = base_env(args, Path(tmp))
         data = prepare_database(args, env)
-        print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}; cache: {'Redis' if args.redis else 'local'};"
-              f" gunicorn workers: {args.workers}; wrk connections: {args.connections};"
-              f" {args.rounds} rounds of {args.seconds}s")
+        print(describe_run(args))
         if args.peers:
             peer_rounds(args, env, data, Path(tmp))
         elif args.publish:

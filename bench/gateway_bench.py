@@ -46,8 +46,10 @@ from bench import api_bench  # noqa: E402
 from bench.api_bench import (  # noqa: E402
     NO_LIMIT,
     ROOT,
+    add_server_arguments,
     base_env,
     compare,
+    describe_run,
     free_port,
     labelled,
     manage,
@@ -120,15 +122,7 @@ def load_average() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--postgres", action="store_true")
-    parser.add_argument("--pg-options", default="")
-    parser.add_argument("--redis", action="store_true")
-    parser.add_argument("--database", default="portal_bench_gateway")
-    parser.add_argument("--redis-db", type=int, default=14)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=2)
+    add_server_arguments(parser, database="portal_bench_gateway", rounds=2)
     parser.add_argument("--costs", action="store_true",
                         help="only: the in-process cost table (bench/costs.py) of the open endpoint, a key request "
                              "and /gateway/auth, all three with the same key")
@@ -154,9 +148,7 @@ def main() -> None:
                 command += ["--profile", "gateway", "--profile-out", str(ROOT / "var" / "bench-gateway.prof")]
             subprocess.run(command, cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"}, check=True)
             return
-        print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}; cache: {'Redis' if args.redis else 'local'};"
-              f" gunicorn workers: {args.workers}; wrk connections: {args.connections};"
-              f" {args.rounds} rounds of {args.seconds}s; usage on, limits on (never reached)")
+        print(f"{describe_run(args)}; usage on, limits on (never reached)")
         portal = stack.enter_context(serve(env, args.workers))
         upstream = stack.enter_context(echo_process())
         configs = []

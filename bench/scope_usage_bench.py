@@ -26,7 +26,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.api_bench import PYTHON, ROOT, base_env, compare, prepare_database, serve  # noqa: E402
+from bench.api_bench import (  # noqa: E402
+    PYTHON,
+    ROOT,
+    add_server_arguments,
+    base_env,
+    compare,
+    describe_run,
+    prepare_database,
+    serve,
+)
 
 IN_PROCESS = """
 import time, django
@@ -72,24 +81,14 @@ print(f"  a flush's scope upsert: {(time.perf_counter() - start) / 20 * 1000:.2f
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--postgres", action="store_true")
-    parser.add_argument("--pg-options", default="")
-    parser.add_argument("--redis", action="store_true")
-    parser.add_argument("--database", default="portal_bench_scopes")
-    parser.add_argument("--redis-db", type=int, default=14)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=3)
+    add_server_arguments(parser, database="portal_bench_scopes", rounds=3)
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install wrk")
     with tempfile.TemporaryDirectory() as tmp:
         env = base_env(args, Path(tmp))
         data = prepare_database(args, env)
-        print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}; cache: {'Redis' if args.redis else 'local'};"
-              f" gunicorn workers: {args.workers}; wrk connections: {args.connections};"
-              f" {args.rounds} rounds of {args.seconds}s; load average before: {os.getloadavg()}")
+        print(f"{describe_run(args)}; load average before: {os.getloadavg()}")
         header = f"X-API-Key: {data['key']}"
         with ExitStack() as stack:
             off = stack.enter_context(serve({**env, "PORTAL_SCOPE_USAGE": "off"}, args.workers))
