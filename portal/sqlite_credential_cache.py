@@ -110,7 +110,9 @@ class SQLiteCredentialCache:
         return until is not None and time.monotonic() < until
 
     def set_marker(self, name: str, seconds: int) -> bool:
-        kept = self._current()
+        kept: _Kept | None = getattr(self._local, "kept", None)
+        if kept is None:  # a marker set before any check of this thread: its connection's state, made once
+            kept = self._current()
         if self.marker_is_set(name):
             return False
         if len(kept.markers) >= MAX_ROWS:
